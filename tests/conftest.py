@@ -1,0 +1,55 @@
+"""Shared fixtures: the real GOV.UK files in ../shared/data, read in place, and fresh stores."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("CROSSINGS_SHARED_DATA", ROOT.parent / "shared" / "data"))
+RELEASES_DIR = SHARED / "govuk" / "small-boats-time-series"
+PAGES_DIR = SHARED / "govuk" / "last-7-days"
+
+# Prefect must never call out, whichever test imports it first.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+pytest_plugins = ["govuk_server"]
+
+
+def _need_shared() -> None:
+    if not RELEASES_DIR.is_dir():
+        pytest.skip(
+            f"real GOV.UK releases not found at {RELEASES_DIR}: "
+            "these tests need ../shared/data beside the clone"
+        )
+
+
+@pytest.fixture(scope="session")
+def release_paths() -> list[Path]:
+    """The real weekly ODS releases, oldest first (by release date in the file name)."""
+    _need_shared()
+    from forecasting.release import released_on_from_name
+
+    return sorted(RELEASES_DIR.glob("*.ods"), key=lambda p: released_on_from_name(p.name))
+
+
+@pytest.fixture(scope="session")
+def latest_release(release_paths: list[Path]) -> Path:
+    """The release of 27 February 2026 (data through 26 February)."""
+    return release_paths[-1]
+
+
+@pytest.fixture(scope="session")
+def page_paths() -> list[Path]:
+    """The real 'last 7 days' captures, oldest first."""
+    _need_shared()
+    return sorted(PAGES_DIR.glob("*.html"))
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """A fresh DuckDB file on disk for one test."""
+    return tmp_path / "crossings.duckdb"

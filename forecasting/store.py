@@ -210,7 +210,9 @@ def retry_on_lock(action: Callable[[], T], *, wait_seconds: float = LOCK_WAIT_SE
 
 
 @contextmanager
-def open_store(db_path: str | Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_store(
+    db_path: str | Path, *, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the store (creating it and its schema if needed) for one short piece of work."""
     db_path = Path(db_path)
     if read_only and not db_path.exists():
@@ -254,7 +256,8 @@ class IngestOutcome:
         role = "now the latest" if self.is_latest else "kept as history (a newer one is held)"
         revised = f", {self.revised_days} day(s) revised" if self.revised_days else ""
         return (
-            f"{self.file_name}: stored, data through {self.data_through.day} {self.data_through:%B %Y}, {role}{revised}"
+            f"{self.file_name}: stored, data through "
+            f"{self.data_through.day} {self.data_through:%B %Y}, {role}{revised}"
         )
 
 

@@ -1,0 +1,155 @@
+"""Write small ODS files in the Home Office layout, for tests of malformed and revised releases.
+
+Real releases are read in place from ../shared/data; this writes our own, so a test can change
+one cell (a negative count, a renamed column, a missing day) and see what the pipeline does.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+SB01_HEADER = [
+    "Date",
+    "Migrants arrived",
+    "Boats arrived",
+    "Boats arrived - involved in uncontrolled landings",
+    "Notes",
+]
+SB02_HEADER = [
+    "Week ending",
+    "Migrants arrived",
+    "Boats arrived",
+    "Boats arrived - involved in uncontrolled landings",
+    "Migrants prevented",
+    "Events prevented",
+    "Notes",
+]
+
+MANIFEST = """<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" \
+manifest:version="1.2">
+ <manifest:file-entry manifest:full-path="/" \
+manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
+ <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
+</manifest:manifest>
+"""
+
+CONTENT_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<office:document-content '
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'office:version="1.2"><office:body><office:spreadsheet>'
+)
+CONTENT_TAIL = "</office:spreadsheet></office:body></office:document-content>"
+
+
+def _cell(value: Any) -> str:
+    if value is None or value == "":
+        return "<table:table-cell/>"
+    if isinstance(value, date):
+        iso = value.isoformat()
+        return (
+            f'<table:table-cell office:value-type="date" office:date-value="{iso}">'
+            f"<text:p>{value:%d/%m/%Y}</text:p></table:table-cell>"
+        )
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (
+            f'<table:table-cell office:value-type="float" office:value="{value}">'
+            f"<text:p>{value}</text:p></table:table-cell>"
+        )
+    return (
+        f'<table:table-cell office:value-type="string"><text:p>{escape(str(value))}</text:p>'
+        "</table:table-cell>"
+    )
+
+
+def _table(name: str, rows: Sequence[Sequence[Any]]) -> str:
+    body = "".join(
+        "<table:table-row>" + "".join(_cell(v) for v in row) + "</table:table-row>" for row in rows
+    )
+    return f'<table:table table:name="{escape(name)}">{body}</table:table>'
+
+
+def content_xml(sheets: dict[str, Sequence[Sequence[Any]]]) -> str:
+    """The content.xml of a spreadsheet with these sheets (name -> rows, first row a header)."""
+    return CONTENT_HEAD + "".join(_table(n, rows) for n, rows in sheets.items()) + CONTENT_TAIL
+
+
+def write_ods(
+    path: Path, sheets: dict[str, Sequence[Sequence[Any]]], *, content: str | None = None
+) -> Path:
+    """Write an ODS file; `content` replaces the generated content.xml (for hostile inputs)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(
+            "mimetype", "application/vnd.oasis.opendocument.spreadsheet",
+            compress_type=zipfile.ZIP_STORED,
+        )
+        archive.writestr("META-INF/manifest.xml", MANIFEST, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr(
+            "content.xml", content if content is not None else content_xml(sheets),
+            compress_type=zipfile.ZIP_DEFLATED,
+        )
+    return path
+
+
+def daily_rows(
+    through: date, *, start: date = date(2018, 1, 1), value: Any = None
+) -> list[list[Any]]:
+    """SB_01 rows from `start` to `through`: a simple made-up pattern unless `value` is given."""
+    rows: list[list[Any]] = [list(SB01_HEADER)]
+    day = start
+    while day <= through:
+        migrants = value if value is not None else (day.toordinal() * 7) % 50
+        boats = migrants // 40 if isinstance(migrants, int) else 0
+        rows.append([day, migrants, boats, "-" if day.year < 2020 else 0, ""])
+        day += timedelta(days=1)
+    return rows
+
+
+def weekly_rows(daily: list[list[Any]]) -> list[list[Any]]:
+    """SB_02 rows summing SB_01 by week ending Sunday (complete weeks only)."""
+    rows: list[list[Any]] = [list(SB02_HEADER)]
+    totals: dict[date, list[int]] = {}
+    for day, migrants, boats, *_ in daily[1:]:
+        end = day + timedelta(days=6 - day.weekday())
+        bucket = totals.setdefault(end, [0, 0, 0])
+        bucket[0] += int(migrants)
+        bucket[1] += int(boats)
+        bucket[2] += 1
+    for end, (migrants, boats, days) in sorted(totals.items()):
+        if days == 7:
+            rows.append([end, migrants, boats, 0, "-", "-", ""])
+    return rows
+
+
+def release_name(released_on: date) -> str:
+    """The Home Office's file name for a release on that day."""
+    return f"{released_on:%d_%B_%Y}_Small_boats_-_time_series.ods"
+
+
+def write_release(
+    folder: Path,
+    released_on: date,
+    *,
+    daily: list[list[Any]] | None = None,
+    weekly: list[list[Any]] | None = None,
+    name: str | None = None,
+) -> Path:
+    """A whole release in the Home Office layout, data through the day before `released_on`."""
+    daily = daily if daily is not None else daily_rows(released_on - timedelta(days=1))
+    weekly = weekly if weekly is not None else weekly_rows(daily)
+    sheets = {
+        "Cover_sheet": [["Migrants detected crossing the English Channel in small boats"]],
+        "Notes": [["Notes"], ["1. Test data written by the project's tests."]],
+        "SB_01": daily,
+        "SB_02": weekly,
+    }
+    return write_ods(folder / (name or release_name(released_on)), sheets)

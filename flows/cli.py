@@ -28,6 +28,16 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-02-26") from None
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
 def _db(args: argparse.Namespace) -> Path:
     from forecasting.store import default_db_path
 
@@ -86,6 +96,172 @@ def cmd_ytd(args: argparse.Namespace) -> int:
     return 0
 
 
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _write_json(payload: dict, output: str | None) -> None:
+    text = json.dumps(payload, indent=2) + "\n"
+    if not output:
+        sys.stdout.write(text)
+        return
+    target = Path(output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(target)  # a reader never sees half a file
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    from flows.core import fit, save_fit
+    from forecasting.store import read_as_of
+
+    db = _db(args)
+    read = read_as_of(db, args.as_of)
+    if read.daily.empty:
+        return _fail(f"{db}: no figures on or before {args.as_of}; run `crossings ingest` first", 1)
+    try:
+        result = fit(read.daily, args.as_of, horizon_weeks=args.horizon_weeks)
+    except ValueError as exc:
+        return _fail(_one_line(exc), EXIT_BAD_INPUT)
+    save_fit(db, result, read)  # every model, the production one flagged
+    _write_json(result.production, args.output)
+    if args.output:
+        year_end = result.production["year_end"]
+        print(
+            f"forecast as of {args.as_of} ({result.production_model}, data through "
+            f"{read.data_through}): {year_end['year']} year end p50 {year_end['p50']:,.0f} "
+            f"(p10 {year_end['p10']:,.0f}, p90 {year_end['p90']:,.0f}); written to {args.output}"
+        )
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from flows.core import AsOfReader
+    from forecasting.backtest import format_scores, run_backtest
+    from forecasting.store import latest_daily, save_frame
+
+    db = _db(args)
+    truth = latest_daily(db)
+    if truth.daily.empty:
+        return _fail(f"{db}: the store holds no figures yet; run `crossings ingest` first", 1)
+    # One store read per distinct set of publications, not per origin: same figures as
+    # read_as_of(db, origin).daily for every origin (see AsOfReader).
+    reader = AsOfReader(db, args.end)
+    with _progress_bar("backtest") as progress:
+        result = run_backtest(
+            reader.daily, args.start, args.end, every=args.every,
+            horizon_weeks=args.horizon_weeks, models=args.models,
+            progress=lambda done, total: progress(done, total, ""), actuals=truth.daily,
+        )
+    run = {
+        "start": args.start, "end": args.end, "every": args.every,
+        "horizon_weeks": args.horizon_weeks, "created_at": datetime.now(UTC),
+    }
+    save_frame(db, "backtest_scores", result.scores.assign(**run),
+               key=["start", "end", "every", "horizon_weeks", "model"])
+    save_frame(db, "backtest_year_end", result.year_end.assign(**run), key=["origin", "model"])
+    save_frame(db, "backtest_forecasts", result.forecasts.assign(**run),
+               key=["origin", "model", "horizon_weeks"])
+    print(format_scores(result.scores))
+    print(
+        f"{len(result.forecasts['origin'].unique()) if not result.forecasts.empty else 0} "
+        f"origins from {args.start} to {args.end} every {args.every}; stored in {db} "
+        "(backtest_scores, backtest_year_end, backtest_forecasts)"
+    )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from flows.core import resolve_reports_dir
+    from forecasting.report import write_report
+
+    path = write_report(_db(args), resolve_reports_dir(args.reports_dir), as_of=args.as_of)
+    print(f"report written: {path}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from flows.pipeline import nightly
+
+    summary = nightly(
+        source=args.source, db=str(_db(args)), reports_dir=args.reports_dir, raw_dir=args.raw_dir,
+        horizon_weeks=args.horizon_weeks,
+    )
+    if summary["gov_uk_unavailable"]:
+        print(f"GOV.UK unavailable, used the data held: {summary['gov_uk_unavailable']}")
+    fc = summary["forecast"]
+    print(
+        f"data through {summary['data_through']}; new publication: "
+        f"{'yes' if summary['new_publication'] else 'no'}; forecast as of {fc['as_of']} "
+        f"{'refitted' if fc['refitted'] else 'already held (same publications)'}; "
+        f"report: {summary['index']}"
+    )
+    return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from flows.core import as_of_dates, model_names
+    from flows.pipeline import backfill, progress_to
+
+    try:  # check arguments before paying for Prefect's start-up
+        as_of_dates(args.start, args.end, args.every)
+        model_names(args.models)
+    except ValueError as exc:
+        return _fail(_one_line(exc), EXIT_BAD_INPUT)
+    with _progress_bar("backfill") as progress, progress_to(progress):
+        summary = backfill(
+            start=args.start, end=args.end, every=args.every, models=args.models,
+            db=str(_db(args)), horizon_weeks=args.horizon_weeks, with_report=args.with_report,
+            reports_dir=args.reports_dir, task_runner=args.task_runner,
+            dask_address=args.dask_address, force=args.force,
+        )
+    print(
+        f"{len(summary['dates'])} as-of dates: {summary['fitted']} fitted and stored, "
+        f"{summary['skipped']} already held; {summary['seconds']} s on {summary['task_runner']}"
+    )
+    return 0
+
+
+class _Bar:
+    """A rich progress bar on stderr, driven by (done, total, what) calls."""
+
+    def __init__(self, label: str) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.description}"),
+            console=Console(stderr=True), transient=False,
+        )
+        self._task = self._progress.add_task("", total=None)
+
+    def __enter__(self) -> _Bar:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def __call__(self, done: int, total: int, what: str) -> None:
+        self._progress.update(self._task, completed=done, total=total, description=what)
+
+
+def _progress_bar(label: str) -> _Bar:
+    return _Bar(label)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crossings",
@@ -116,6 +292,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(func=cmd_ytd)
 
+    p = with_db(sub.add_parser("forecast", help="forecast the coming weeks and the year end"))
+    p.add_argument("--as-of", type=_date, required=True, help="forecast with data known then")
+    p.add_argument("--horizon-weeks", type=_positive, default=13)
+    p.add_argument("--output", help="write the JSON here (default: stdout)")
+    p.set_defaults(func=cmd_forecast)
+
+    p = with_db(sub.add_parser("backtest", help="rolling-origin evaluation of every model"))
+    p.add_argument("--start", type=_date, required=True)
+    p.add_argument("--end", type=_date, required=True)
+    p.add_argument("--every", default="4W", help="weeks between origins (default 4W)")
+    p.add_argument("--horizon-weeks", type=_positive, default=13)
+    p.add_argument("--models", nargs="+", help="default: every model")
+    p.set_defaults(func=cmd_backtest)
+
+    p = with_db(sub.add_parser("report", help="write the HTML report"))
+    p.add_argument("--as-of", type=_date, help="default: the last day with data")
+    p.add_argument("--reports-dir", help="default: $CROSSINGS_REPORTS_DIR or reports/")
+    p.set_defaults(func=cmd_report)
+
+    p = with_db(sub.add_parser("run", help="the nightly flow once: ingest, forecast, report"))
+    p.add_argument("--source", help="a release file or URL (default: $CROSSINGS_SOURCE or GOV.UK)")
+    p.add_argument("--reports-dir", help="default: $CROSSINGS_REPORTS_DIR or reports/")
+    p.add_argument("--raw-dir", help="downloads (default: $CROSSINGS_RAW_DIR or data/raw)")
+    p.add_argument("--horizon-weeks", type=_positive, default=13)
+    p.set_defaults(func=cmd_run)
+
+    p = with_db(sub.add_parser("backfill", help="a stored forecast as of each date in a range"))
+    p.add_argument("--start", type=_date, required=True)
+    p.add_argument("--end", type=_date, required=True)
+    p.add_argument("--every", default="1W", help="step between as-of dates (default 1W)")
+    p.add_argument("--models", nargs="+", help="default: every model")
+    p.add_argument("--horizon-weeks", type=_positive, default=13)
+    p.add_argument(
+        "--task-runner", choices=["threads", "processes", "dask"], default="threads",
+        help="where fits run (default threads); dask: a local cluster or --dask-address",
+    )
+    p.add_argument("--dask-address", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--with-report", action="store_true", help="then write the report as of --end")
+    p.add_argument("--reports-dir", help="default: $CROSSINGS_REPORTS_DIR or reports/")
+    p.add_argument("--force", action="store_true", help="refit dates already held")
+    p.set_defaults(func=cmd_backfill)
+
     return parser
 
 
@@ -123,10 +341,24 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `crossings` console command."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "dask_address", None) and args.task_runner != "dask":
+        parser.error("--dask-address needs --task-runner dask")
     try:
         return args.func(args)
     except KeyboardInterrupt:
         return _fail("interrupted; the store keeps its last complete state", 130)
+    except Exception as exc:
+        # Bad input is one line and exit 2 (GOV.UK unreachable: 3); anything else fails the
+        # command loudly with exit 1. The store's transactions and the report's atomic writes
+        # leave the last good data and report in place either way.
+        from forecasting.release import BadInput
+
+        if isinstance(exc, BadInput):
+            status = EXIT_SOURCE_UNAVAILABLE if _is_unavailable(exc) else EXIT_BAD_INPUT
+            return _fail(_one_line(exc), status)
+        if type(exc).__name__ == "ReportError":
+            return _fail(_one_line(exc), EXIT_FAILED)
+        return _fail(f"{args.command} failed: {type(exc).__name__}: {_one_line(exc)}", EXIT_FAILED)
 
 
 if __name__ == "__main__":

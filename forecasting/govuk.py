@@ -76,9 +76,10 @@ CONTENT_API_PATH = "/api/content" + PUBLICATION_PATH
 LAST_7_DAYS_PATH = (
     PUBLICATION_PATH + "/migrants-detected-crossing-the-english-channel-in-small-boats-last-7-days"
 )
-USER_AGENT = (
-    "channel-crossings-pipeline/0.1 "
-    "(+https://github.com/channel-crossings/channel-crossings; forecasting research)"
+# Says who is asking and why; set CROSSINGS_USER_AGENT to add a contact for your deployment.
+USER_AGENT = os.environ.get(
+    "CROSSINGS_USER_AGENT",
+    "channel-crossings-pipeline/0.1 (open-source forecasting of published small-boat figures)",
 )
 INGEST_HINT = "to load a release downloaded by hand, run: crossings ingest --source PATH"
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"

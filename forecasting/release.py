@@ -11,12 +11,16 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import stat
+import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from xml.parsers import expat
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -27,6 +31,8 @@ __all__ = [
     "FIRST_DAY",
     "MAX_ODS_BYTES",
     "MAX_UNCOMPRESSED_BYTES",
+    "MAX_SHEET_CELLS",
+    "MAX_COUNT",
     "read_release",
     "parse_release_bytes",
     "released_on_from_name",
@@ -40,8 +46,21 @@ ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 # decades while refusing a zip bomb before any XML is parsed.
 MAX_ODS_BYTES = 20 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024
+# ODS repeats a cell with table:number-rows/columns-repeated, so a 1 kB content.xml can ask the
+# spreadsheet reader for 100 million cells (gigabytes). A real SB_01 spans about 3,000 x 6 cells.
+MAX_SHEET_CELLS = 2_000_000
+# The busiest day on record is under 1,500 arrivals; anything near the store's INTEGER limit is
+# a corrupt cell, not a count.
+MAX_COUNT = 1_000_000
 
-DAILY_COLUMNS = ["date", "migrants_arrived", "boats_arrived", "boats_uncontrolled", "revised", "note"]
+DAILY_COLUMNS = [
+    "date",
+    "migrants_arrived",
+    "boats_arrived",
+    "boats_uncontrolled",
+    "revised",
+    "note",
+]
 WEEKLY_COLUMNS = [
     "week_ending",
     "migrants_arrived",
@@ -84,8 +103,13 @@ class BadInput(Exception):
 
     def __init__(self, source: str | Path, problem: str) -> None:
         self.source = str(source)
-        self.problem = problem
-        super().__init__(f"{Path(self.source).name or self.source}: {problem}")
+        self.problem = _one_line(problem)
+        super().__init__(f"{_one_line(Path(self.source).name or self.source)}: {self.problem}")
+
+
+def _one_line(text: str) -> str:
+    """Control characters and line breaks (even in a file name) become spaces: one line, always."""
+    return "".join(ch if ch.isprintable() else " " for ch in str(text))
 
 
 @dataclass(frozen=True)
@@ -116,7 +140,7 @@ def london_today() -> date:
 
 
 def released_on_from_name(name: str) -> date | None:
-    """The release date in a published file name such as 27_February_2026_Small_boats_-_time_series."""
+    """The release date in a file name such as 27_February_2026_Small_boats_-_time_series."""
     match = RELEASE_NAME.search(name)
     if not match:
         return None
@@ -132,17 +156,23 @@ def read_release(path: str | Path, *, today: date | None = None) -> Release:
     """Read and check a weekly ODS release from disk."""
     path = Path(path)
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            # A directory, FIFO or device (/dev/zero) would fail or never end when read.
+            raise BadInput(path, "is not a regular file")
+        if info.st_size > MAX_ODS_BYTES:
+            raise BadInput(
+                path,
+                f"is {info.st_size:,} bytes, over the {MAX_ODS_BYTES:,}-byte limit for a release",
+            )
+        with path.open("rb") as handle:
+            content = handle.read(MAX_ODS_BYTES + 1)  # the file may grow after stat()
     except OSError as exc:
         raise BadInput(path, f"cannot be read ({exc.strerror or exc})") from None
-    if size > MAX_ODS_BYTES:
-        raise BadInput(path, f"is {size:,} bytes, over the {MAX_ODS_BYTES:,}-byte limit for a release")
-    return parse_release_bytes(path.read_bytes(), path.name, today=today)
+    return parse_release_bytes(content, path.name, today=today)
 
 
-def parse_release_bytes(
-    content: bytes, file_name: str, *, today: date | None = None
-) -> Release:
+def parse_release_bytes(content: bytes, file_name: str, *, today: date | None = None) -> Release:
     """Parse and check the bytes of a weekly ODS release; the file name gives its release date."""
     _check_ods_container(content, file_name)
     sheets = _read_sheets(content, file_name)
@@ -168,7 +198,9 @@ def _check_ods_container(content: bytes, name: str) -> None:
         raise BadInput(name, f"is over the {MAX_ODS_BYTES:,}-byte limit for a release")
     head = content[:512].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in head:
-        raise BadInput(name, "is an HTML page, not an ODS spreadsheet (an error page saved as .ods?)")
+        raise BadInput(
+            name, "is an HTML page, not an ODS spreadsheet (an error page saved as .ods?)"
+        )
     if not content.startswith(b"PK\x03\x04"):
         raise BadInput(name, "is not an ODS spreadsheet (not a zip archive)")
     try:
@@ -176,8 +208,10 @@ def _check_ods_container(content: bytes, name: str) -> None:
             names = archive.namelist()
             if "content.xml" not in names:
                 raise BadInput(name, "is not an ODS spreadsheet (no content.xml inside)")
-            if "mimetype" in names and archive.read("mimetype").strip() != ODS_MIMETYPE:
-                raise BadInput(name, "is a zip archive but not an ODS spreadsheet (wrong mimetype)")
+            if len(set(names)) != len(names):
+                # Readers disagree on which of two same-named members they use: one checked
+                # here could differ from the one parsed.
+                raise BadInput(name, "is a damaged ODS file (a member name appears twice)")
             declared = sum(info.file_size for info in archive.infolist())
             if declared > MAX_UNCOMPRESSED_BYTES:
                 raise BadInput(
@@ -185,33 +219,181 @@ def _check_ods_container(content: bytes, name: str) -> None:
                     f"would unpack to {declared:,} bytes, over the {MAX_UNCOMPRESSED_BYTES:,}-byte "
                     "limit (a zip bomb?); refused before parsing",
                 )
-            _scan_xml(archive, "content.xml", name)
+            if "mimetype" in names:
+                with archive.open("mimetype") as stream:  # bounded: it may be a bomb itself
+                    mimetype = stream.read(len(ODS_MIMETYPE) + 64)
+                if mimetype.strip() != ODS_MIMETYPE:
+                    raise BadInput(
+                        name, "is a zip archive but not an ODS spreadsheet (wrong mimetype)"
+                    )
+            _scan_xml(content, archive.getinfo("content.xml"), name)
     except zipfile.BadZipFile as exc:
-        raise BadInput(name, f"is a damaged or truncated ODS file ({exc})") from None
-    except (EOFError, zlib.error) as exc:
-        raise BadInput(name, f"is a damaged or truncated ODS file ({exc})") from None
+        raise BadInput(name, f"is a damaged or truncated ODS file ({_first_line(exc)})") from None
+    except (EOFError, zlib.error, NotImplementedError, RuntimeError, ValueError) as exc:
+        # NotImplementedError: unsupported compression; RuntimeError: encrypted member.
+        raise BadInput(name, f"is a damaged or truncated ODS file ({_first_line(exc)})") from None
 
 
-def _scan_xml(archive: zipfile.ZipFile, member: str, name: str) -> None:
-    """Stream one member, counting real bytes (headers can lie) and refusing DTDs and entities."""
-    total = 0
+def _scan_xml(content: bytes, info: zipfile.ZipInfo, name: str) -> None:
+    """Stream one member through expat before the spreadsheet reader sees it.
+
+    Counts the real bytes (zip headers can lie), refuses any DTD or entity declaration (billion
+    laughs, in any encoding), and bounds the cells each sheet would unpack to (repeat bombs).
+    """
+    member = info.filename
     tail = b""
-    with archive.open(member) as stream:  # checks the CRC at the end: catches truncation
-        while chunk := stream.read(1 << 20):
-            total += len(chunk)
-            if total > MAX_UNCOMPRESSED_BYTES:
-                raise BadInput(
-                    name,
-                    f"{member} unpacks to over {MAX_UNCOMPRESSED_BYTES:,} bytes (a zip bomb?); "
-                    "refused before parsing",
-                )
+    cells = _CellCounter(name, member)
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = cells.refuse_dtd
+    parser.EntityDeclHandler = cells.refuse_dtd
+    parser.StartElementHandler = cells.start
+    parser.EndElementHandler = cells.end
+    parser.CharacterDataHandler = cells.text
+    parser.buffer_text = True
+    try:
+        for chunk in _member_chunks(content, info, name):
             window = tail + chunk
             if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
-                raise BadInput(
-                    name, f"{member} declares XML entities or a DTD, which a release never does; "
-                    "refused (entity expansion attack?)"
-                )
+                cells.refuse_dtd()
             tail = chunk[-16:]
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except expat.ExpatError as exc:
+        raise BadInput(
+            name,
+            f"{member} is not well-formed XML ({expat.ErrorString(exc.code)}, line {exc.lineno})",
+        ) from None
+
+
+def _member_chunks(content: bytes, info: zipfile.ZipInfo, name: str) -> Iterator[bytes]:
+    """Unpack one member ourselves, 1 MB at a time, checking it against its zip headers.
+
+    zipfile stops at the declared size, so a member whose headers claim a small harmless file
+    (CRC forged to match) passes its checks while the spreadsheet reader unpacks the whole bomb.
+    Here the deflate stream must end exactly at the declared size, with the declared CRC.
+    """
+    member = info.filename
+    if info.flag_bits & 0x1:
+        raise BadInput(name, f"{member} is encrypted, which a release never is")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise BadInput(name, f"{member} uses zip compression method {info.compress_type}")
+    at = info.header_offset
+    if content[at : at + 4] != b"PK\x03\x04":
+        raise BadInput(name, f"is a damaged ODS file (no local header for {member})")
+    name_len, extra_len = struct.unpack_from("<HH", content, at + 26)
+    start = at + 30 + name_len + extra_len
+    packed = memoryview(content)[start : start + info.compress_size]
+    if len(packed) != info.compress_size:
+        raise BadInput(name, f"is a damaged or truncated ODS file ({member} is cut short)")
+    step = 1 << 20
+    inflate = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    total, crc, pending = 0, 0, packed
+    while True:
+        if inflate is None:
+            chunk, pending = bytes(pending[:step]), pending[step:]
+        else:
+            try:
+                chunk = inflate.decompress(pending, step)
+            except zlib.error as exc:
+                raise BadInput(name, f"is a damaged ODS file ({member}: {exc})") from None
+            pending = inflate.unconsumed_tail
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > MAX_UNCOMPRESSED_BYTES:
+            raise BadInput(
+                name,
+                f"{member} unpacks to over {MAX_UNCOMPRESSED_BYTES:,} bytes (a zip bomb?); "
+                "refused before parsing",
+            )
+        if total > info.file_size:
+            raise BadInput(
+                name,
+                f"{member} unpacks to more than the {info.file_size:,} bytes its zip header "
+                "declares (a zip bomb?); refused before parsing",
+            )
+        crc = zlib.crc32(chunk, crc)
+        yield chunk
+    if (inflate is not None and not inflate.eof) or total != info.file_size:
+        raise BadInput(name, f"is a damaged or truncated ODS file ({member} is cut short)")
+    if crc != info.CRC:
+        raise BadInput(name, f"is a damaged ODS file (bad CRC-32 for {member})")
+
+
+class _CellCounter:
+    """Tracks, per sheet, the rectangle of non-empty cells the spreadsheet reader would build."""
+
+    TABLE = "table:table"
+    ROW = "table:table-row"
+    CELLS = ("table:table-cell", "table:covered-table-cell")
+    ROWS_REPEATED = "table:number-rows-repeated"
+    COLUMNS_REPEATED = "table:number-columns-repeated"
+
+    def __init__(self, name: str, member: str) -> None:
+        self.name, self.member = name, member
+        self.sheet = ""
+        self.depth = 0  # of table:table elements, so nested tables stay inside their cell
+        self.row = self.col = 0
+        self.rows_repeated = self.cols_repeated = 1
+        self.max_row = self.max_col = -1
+        self.in_cell = 0  # element depth inside the current cell
+        self.filled = False
+
+    def refuse_dtd(self, *_: Any) -> None:
+        raise BadInput(
+            self.name,
+            f"{self.member} declares XML entities or a DTD, which a release never does; "
+            "refused (entity expansion attack?)",
+        )
+
+    def _repeat(self, attrs: dict[str, str], key: str) -> int:
+        text = attrs.get(key, "1")
+        if not text.isascii() or not text.strip().isdigit():
+            raise BadInput(self.name, f"{self.member} has {key}={text[:20]!r}, not a count")
+        return int(text)
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        if self.in_cell:
+            self.in_cell += 1
+            self.filled = True  # any content at all (text:p, even empty) may become a value
+            return
+        if tag == self.TABLE:
+            self.depth += 1
+            if self.depth == 1:
+                self.sheet = attrs.get("table:name", "")[:40]
+                self.row, self.max_row, self.max_col = 0, -1, -1
+        elif self.depth == 1 and tag == self.ROW:
+            self.rows_repeated = self._repeat(attrs, self.ROWS_REPEATED)
+            self.col = 0
+        elif self.depth == 1 and tag in self.CELLS:
+            self.cols_repeated = self._repeat(attrs, self.COLUMNS_REPEATED)
+            self.filled = "office:value-type" in attrs or "office:value" in attrs
+            self.in_cell = 1
+
+    def text(self, data: str) -> None:
+        if self.in_cell and data.strip():
+            self.filled = True
+
+    def end(self, tag: str) -> None:
+        if self.in_cell:
+            self.in_cell -= 1
+            if self.in_cell:
+                return
+            if self.filled:
+                self.max_row = max(self.max_row, self.row + self.rows_repeated - 1)
+                self.max_col = max(self.max_col, self.col + self.cols_repeated - 1)
+                area = (self.max_row + 1) * (self.max_col + 1)
+                if area > MAX_SHEET_CELLS:
+                    raise BadInput(
+                        self.name,
+                        f"sheet {self.sheet!r} would unpack to over {MAX_SHEET_CELLS:,} cells "
+                        "(repeated rows/columns: a spreadsheet bomb?); refused before parsing",
+                    )
+            self.col += self.cols_repeated
+        elif tag == self.TABLE:
+            self.depth -= 1
+        elif self.depth == 1 and tag == self.ROW:
+            self.row += self.rows_repeated
 
 
 def _read_sheets(content: bytes, name: str) -> dict[str, list[list[Any]]]:
@@ -227,7 +409,9 @@ def _read_sheets(content: bytes, name: str) -> dict[str, list[list[Any]]]:
         }
     except BadInput:
         raise
-    except Exception as exc:  # calamine raises its own error types for damaged content
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # calamine's errors, and a Rust panic (a BaseException)
         raise BadInput(name, f"could not be read as a spreadsheet ({_first_line(exc)})") from None
 
 
@@ -268,7 +452,9 @@ def _parse_table(
             None,
         )
     if header_at is None:
-        raise BadInput(name, f"sheet {sheet} has no header row with a '{key_header.title()}' column")
+        raise BadInput(
+            name, f"sheet {sheet} has no header row with a '{key_header.title()}' column"
+        )
     positions: dict[str, int] = {}
     for index, cell in enumerate(rows[header_at]):
         column = headers.get(normalise_header(cell))
@@ -335,9 +521,18 @@ def _to_count(value: Any, column: str, name: str, sheet: str, row: int) -> int |
     if value != value or value in (float("inf"), float("-inf")):
         raise BadInput(name, f"sheet {sheet} row {row} has no number in {column}")
     if value < 0:
-        raise BadInput(name, f"sheet {sheet} row {row} has a negative count ({value:g}) in {column}")
+        raise BadInput(
+            name, f"sheet {sheet} row {row} has a negative count ({value:g}) in {column}"
+        )
+    if value > MAX_COUNT:
+        raise BadInput(
+            name,
+            f"sheet {sheet} row {row} has {value:g} in {column}, over the plausible {MAX_COUNT:,}",
+        )
     if value != int(value):
-        raise BadInput(name, f"sheet {sheet} row {row} has a fractional count ({value:g}) in {column}")
+        raise BadInput(
+            name, f"sheet {sheet} row {row} has a fractional count ({value:g}) in {column}"
+        )
     return int(value)
 
 
@@ -380,7 +575,9 @@ def _check_weekly(weekly: pd.DataFrame, name: str) -> pd.DataFrame:
     weekly = weekly.sort_values("week_ending", kind="stable").reset_index(drop=True)
     ends = weekly["week_ending"]
     if ends.duplicated().any():
-        raise BadInput(name, f"sheet SB_02 has the week ending {ends[ends.duplicated()].iloc[0]} twice")
+        raise BadInput(
+            name, f"sheet SB_02 has the week ending {ends[ends.duplicated()].iloc[0]} twice"
+        )
     not_sunday = ends[[d.weekday() != 6 for d in ends]]
     if not not_sunday.empty:
         raise BadInput(name, f"sheet SB_02 has a week ending {not_sunday.iloc[0]}, not a Sunday")

@@ -1,0 +1,468 @@
+"""The stakeholder report: figure builders, escaping, self-containment, index and safe writes.
+
+The store here is built from small ODS files in the Home Office layout (tests/ods_factory.py), so
+these tests need no real data and run in seconds; the browser test uses the real release.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+from contextlib import redirect_stdout
+from datetime import date, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pytest
+from ods_factory import daily_rows, write_release
+
+from forecasting import report, store
+from forecasting.ingest import ingest_source
+from forecasting.ytd import headline, year_to_date
+
+RELEASED = date(2026, 2, 27)
+THROUGH = date(2026, 2, 26)
+HOSTILE_NOTE = '<script>alert("note")</script>'
+MAX_BYTES = 6 * 1024 * 1024
+
+
+def forecast_payload(as_of: date, *, observed_ytd: int = 1000, weeks: int = 13) -> dict[str, Any]:
+    """A hand-made forecast in the engine's JSON shape (the report must not need the engine)."""
+    first = as_of + timedelta(days=6 - as_of.weekday()) if as_of.weekday() != 6 else as_of
+    first += timedelta(days=7) if first == as_of else timedelta(0)
+    rows = []
+    for k in range(weeks):
+        mean = 300.0 + 40 * k
+        rows.append(
+            {"week_ending": (first + timedelta(weeks=k)).isoformat(), "mean": mean,
+             "p10": mean * 0.5, "p50": mean * 0.95, "p90": mean * 1.7}
+        )
+    return {
+        "as_of": as_of.isoformat(),
+        "model": "ensemble",
+        "weekly": rows,
+        "year_end": {"year": as_of.year, "observed_ytd": observed_ytd, "mean": 9500.0,
+                     "p10": 8000.0, "p50": 9400.0, "p90": 11200.0,
+                     "prob_exceeds": {"2025": 0.35, "2024": 0.5, "2023": 0.9}},
+    }
+
+
+def build_store(folder: Path, *, note: str | None = HOSTILE_NOTE) -> Path:
+    """A store holding one made-up release through 26 Feb 2026 (a note on a recent day)."""
+    rows = daily_rows(THROUGH)
+    if note is not None:
+        rows[-10][4] = note
+    db = folder / "crossings.duckdb"
+    ingest_source(db, write_release(folder / "raw", RELEASED, daily=rows))
+    return db
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One store with forecasts (this one and an earlier one) and one written report."""
+    folder = tmp_path_factory.mktemp("report")
+    db = build_store(folder)
+    ytd = year_to_date(store.latest_daily(db).daily).table["migrants_arrived"].iloc[-1]
+    store.save_forecasts(db, {"ensemble": forecast_payload(THROUGH, observed_ytd=int(ytd))},
+                         production_model="ensemble")
+    store.save_forecasts(db, {"ensemble": forecast_payload(date(2026, 1, 8))},
+                         production_model="ensemble")
+    reports = folder / "reports"
+    path = report.write_report(db, reports, today=date(2026, 2, 28))
+    return {"db": db, "reports": reports, "path": path, "html": path.read_text("utf-8")}
+
+
+@pytest.fixture(scope="module")
+def daily(built: dict[str, Any]) -> pd.DataFrame:
+    return store.latest_daily(built["db"]).daily
+
+
+# ---------------------------------------------------------------------------------------------
+# Figure builders: data in, traces out
+# ---------------------------------------------------------------------------------------------
+
+
+def test_cumulative_curves_one_trace_per_year_ending_on_the_ytd_figure(daily: pd.DataFrame) -> None:
+    cumulative = report.cumulative_by_year(daily)
+    fig = report.cumulative_figure(cumulative)
+    years = sorted(cumulative["year"].unique())
+    assert [int(t.customdata[0][-4:]) for t in fig.data] == years
+    assert len(fig.data) == len(years) == 2026 - 2018 + 1
+    ytd = year_to_date(daily)
+    assert fig.data[-1].y[-1] == ytd.table["migrants_arrived"].iloc[-1]  # to the person
+    assert fig.data[-1].x[-1] == "2000-02-26"  # shared 1 Jan - 31 Dec axis
+    # earlier complete years end on 31 December with their year total
+    full = report.complete_year_totals(daily).set_index("year")["migrants_arrived"]
+    assert fig.data[0].y[-1] == full[2018]
+    assert fig.data[0].x[-1] == "2000-12-31"
+
+
+def test_cumulative_projection_from_the_year_end_interval_alone(daily: pd.DataFrame) -> None:
+    view = _view(THROUGH)
+    projection = report.cumulative_projection(daily, view, THROUGH)
+    ytd = int(year_to_date(daily).table["migrants_arrived"].iloc[-1])
+    assert projection["date"].iloc[0] == THROUGH
+    assert projection["date"].iloc[-1] == date(2026, 12, 31)
+    assert projection.iloc[0][["p10", "p50", "p90"]].tolist() == [ytd, ytd, ytd]
+    assert projection.iloc[-1][["p10", "p50", "p90"]].tolist() == [8000.0, 9400.0, 11200.0]
+    assert (projection["p10"] <= projection["p50"]).all()
+    assert (projection["p50"] <= projection["p90"]).all()
+    assert projection["p50"].is_monotonic_increasing
+    fig = report.cumulative_figure(report.cumulative_by_year(daily), projection)
+    upper, lower, median = fig.data[-3:]
+    assert lower.fill == "tonexty" and "80%" in lower.name
+    assert median.y[-1] == 9400 and median.x[-1] == "2000-12-31"
+
+
+def test_cumulative_projection_uses_stored_weekly_running_totals(daily: pd.DataFrame) -> None:
+    ends = [date(2026, 3, 1) + timedelta(weeks=k) for k in range(44)]
+    cumulative = pd.DataFrame(
+        {"week_ending": ends, "mean": range(44), "p10": range(44), "p50": range(44),
+         "p90": range(44)}
+    )
+    view = _view(THROUGH, cumulative=cumulative)
+    projection = report.cumulative_projection(daily, view, THROUGH)
+    assert projection["date"].iloc[1] == date(2026, 3, 1)
+    assert projection["date"].max() <= date(2026, 12, 31)  # the week past 31 Dec is dropped
+
+
+def test_weekly_fan_has_p10_below_p90_and_complete_weeks_only(daily: pd.DataFrame) -> None:
+    weeks = report.weekly_totals(daily)
+    assert weeks["week_ending"].iloc[-1] == date(2026, 2, 22)  # 23-26 Feb is a part week
+    assert all(d.weekday() == 6 for d in weeks["week_ending"])
+    # 1 January 2018 is a Monday, so complete weeks cover every day to 22 February 2026
+    assert weeks["migrants_arrived"].sum() == sum(
+        v for d, v in zip(daily["date"], daily["migrants_arrived"], strict=True)
+        if d <= date(2026, 2, 22)
+    )
+    view = _view(THROUGH)
+    fig = report.weekly_fan_figure(weeks, view.weeks)
+    actual, prior, upper, lower, median = fig.data
+    assert len(actual.x) == report.WEEKS_SHOWN
+    assert all(lo <= hi for lo, hi in zip(lower.y, upper.y, strict=True))
+    assert all(lo <= mid <= hi for lo, mid, hi in zip(lower.y, median.y, upper.y, strict=True))
+    assert lower.fill == "tonexty"
+    assert median.x[0] == "2026-03-01" and len(median.x) == 13
+
+
+def test_preventions_start_in_may_2024_and_skip_missing_weeks() -> None:
+    weekly = pd.DataFrame(
+        {
+            "week_ending": [date(2024, 4, 28), date(2024, 5, 5), date(2024, 5, 12),
+                            date(2024, 5, 19)],
+            "migrants_arrived": [10, 20, 30, 40],
+            "migrants_prevented": pd.array([5, 849, None, 514], dtype="Int32"),
+            "events_prevented": pd.array([1, 30, None, 18], dtype="Int32"),
+        }
+    )
+    frame = report.preventions(weekly)
+    assert frame["week_ending"].tolist() == [date(2024, 5, 5), date(2024, 5, 19)]
+    fig = report.preventions_figure(frame)
+    assert fig.data[0].x[0] == "2024-05-05" and list(fig.data[0].y) == [849, 514]
+
+
+def test_recent_daily_and_people_per_boat(daily: pd.DataFrame) -> None:
+    recent = report.recent_daily(daily)
+    assert len(recent) == 90 and recent["date"].iloc[-1] == THROUGH
+    fig = report.recent_daily_figure(recent)
+    assert [t.name for t in fig.data] == ["People", "Boats"]
+    assert "&lt;script&gt;" in "".join(fig.data[0].customdata)  # hover text escaped
+    monthly = report.monthly_people_per_boat(daily)
+    assert monthly["month"].iloc[0] == date(2018, 1, 1)
+    no_boats = monthly[monthly["boats_arrived"] == 0]
+    assert no_boats["people_per_boat"].isna().all()  # never infinite
+    assert report.people_per_boat_figure(monthly).data[0].y[-1] == pytest.approx(
+        monthly["people_per_boat"].iloc[-1]
+    )
+
+
+def test_track_record_scores_only_complete_weeks(daily: pd.DataFrame) -> None:
+    weeks = report.weekly_totals(daily)
+    earlier = pd.DataFrame(
+        {
+            "as_of": [date(2026, 1, 8)] * 3, "model": "m", "production": True,
+            "week_ending": [date(2026, 1, 11), date(2026, 2, 22), date(2026, 3, 1)],
+            "mean": 5.0, "p10": 0.0, "p50": 5.0, "p90": 1e6,
+        }
+    )
+    record = report.track_record(earlier, weeks)
+    assert record["week_ending"].tolist() == [date(2026, 1, 11), date(2026, 2, 22)]
+    assert record["inside_80"].all()
+    fig = report.track_record_figure(record, weeks)
+    assert fig.data[0].name == "What happened" and fig.data[1].name.startswith("Forecast of")
+
+
+def test_stale_warning_logic() -> None:
+    assert report.stale_warning(THROUGH, THROUGH + timedelta(days=8), 8) is None
+    warning = report.stale_warning(THROUGH, THROUGH + timedelta(days=9), 8)
+    assert warning and "Stale data" in warning and "9 days" in warning
+    assert report.stale_warning(THROUGH, THROUGH + timedelta(days=2), 1) is not None
+
+
+def test_safe_url_only_links_plain_http() -> None:
+    assert report.safe_url("https://www.gov.uk/x.ods") == "https://www.gov.uk/x.ods"
+    for bad in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "//evil",
+                "https://", None, 3, "https://a.b/\nx"):
+        assert report.safe_url(bad) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# The page
+# ---------------------------------------------------------------------------------------------
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def _tags(page: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Tags()
+    parser.feed(page)
+    return parser.tags
+
+
+def _without_plotly_js(page: str) -> str:
+    import plotly.offline
+
+    js = plotly.offline.get_plotlyjs()
+    assert page.count(js) == 1, "plotly.js must be embedded exactly once"
+    return page.replace(js, "")
+
+
+def test_content_in_order_and_agrees_with_crossings_ytd(built: dict[str, Any]) -> None:
+    from flows.cli import main
+
+    page = built["html"]
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["ytd", "--db", str(built["db"])]) == 0
+    cli_headline = out.getvalue().strip().splitlines()[-1]
+    assert cli_headline == headline(year_to_date(store.latest_daily(built["db"]).daily))
+    assert cli_headline + "." in page
+    order = ['id="headline"', 'id="cumulative"', 'id="weekly"', 'id="year-end"', 'id="daily"',
+             'id="people-per-boat"', 'id="track-record"', 'id="provenance"']
+    positions = [page.index(marker) for marker in order]
+    assert positions == sorted(positions)
+    assert report.OGL in page
+    assert 'id="prob-exceeds"' in page and "35%" in page
+    assert store.held_publications(built["db"])["sha256"].iloc[0] in page
+
+
+def test_every_chart_has_a_caption_and_a_csv_download(built: dict[str, Any]) -> None:
+    tags = _tags(built["html"])
+    charts = [a for t, a in tags if t == "div" and "plotly-graph-div" in (a.get("class") or "")]
+    downloads = [
+        a for t, a in tags if t == "a" and (a.get("href") or "").startswith("data:text/csv")
+    ]
+    captions = built["html"].count("<figcaption>")
+    assert len(charts) == captions >= 6
+    assert len(downloads) >= len(charts)
+    first = downloads[0]["href"] or ""
+    from urllib.parse import unquote
+
+    csv = pd.read_csv(io.StringIO(unquote(first.split(",", 1)[1])))
+    assert {"year", "date", "cumulative"} <= set(csv.columns)
+
+
+def test_untrusted_text_is_escaped(built: dict[str, Any]) -> None:
+    page = built["html"]
+    assert "&lt;script&gt;alert(&#34;note&#34;)&lt;/script&gt;" in page  # shown as text
+    assert HOSTILE_NOTE not in page
+    scripts = [a for t, a in _tags(_without_plotly_js(page)) if t == "script"]
+    charts = page.count('class="plotly-graph-div"')
+    data = [a for a in scripts if a.get("type") == "application/json"]
+    code = [a for a in scripts if a.get("type") is None]
+    assert len(data) == charts and len(code) == 2  # plotly.js and the chart loader: nothing else
+    assert len(scripts) == len(data) + len(code)
+
+
+def test_hostile_publication_url_is_not_a_link(tmp_path: Path) -> None:
+    db = build_store(tmp_path, note=None)
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE publications SET url = 'javascript:alert(1)', "
+                    "file_name = '<img src=x onerror=alert(1)>.ods'")
+    page = report.write_report(db, tmp_path / "reports", today=THROUGH).read_text("utf-8")
+    assert 'href="javascript' not in page.lower()
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;.ods" in page
+    assert "No forecast" in page  # no forecasts stored: the page still builds
+
+
+def test_self_contained_and_under_6_mb(built: dict[str, Any]) -> None:
+    path: Path = built["path"]
+    assert path.stat().st_size <= MAX_BYTES
+    page = built["html"]
+    rest = _without_plotly_js(page)
+    assert "cdn.plot.ly" not in rest and "mathjax" not in rest.lower()
+    for tag, attrs in _tags(page):
+        for name in ("src", "href", "data", "poster", "srcset"):
+            value = (attrs.get(name) or "").strip().lower()
+            if tag == "a" and name == "href":
+                continue  # plain links a reader may follow are fine; they load nothing
+            assert not value.startswith(("http:", "https:", "//")), (tag, attrs)
+        assert not (tag == "script" and attrs.get("src")), attrs
+        assert not (tag == "link" and "stylesheet" in (attrs.get("rel") or "")), attrs
+    assert "@import" not in rest and "url(http" not in rest.replace(" ", "")
+    assert '"displaylogo": false' in rest
+    assert '"responsive": true' in rest
+
+
+def test_index_lists_runs_newest_first(tmp_path: Path) -> None:
+    db = build_store(tmp_path, note=None)
+    reports = tmp_path / "reports"
+    (reports / "notes").mkdir(parents=True)
+    (reports / "2026-13-01").mkdir()
+    (reports / "2025-01-01").mkdir()  # no index.html inside: not a run
+    latest = report.write_report(db, reports, today=THROUGH)
+    older = report.write_report(db, reports, date(2026, 1, 31), today=THROUGH)  # written last
+    assert older == reports / "2026-01-31" / "index.html"
+    assert latest == reports / "2026-02-26" / "index.html"
+    index = (reports / "index.html").read_text("utf-8")
+    hrefs = [a["href"] for t, a in _tags(index) if t == "a"]
+    assert hrefs == ["2026-02-26/index.html", "2026-02-26/index.html", "2026-01-31/index.html"]
+    assert re.search(r'id="latest" href="2026-02-26/index.html"', index)
+    assert "as they were known on 31 January 2026" in older.read_text("utf-8")
+
+
+def test_as_of_must_be_a_real_date(tmp_path: Path) -> None:
+    db = build_store(tmp_path, note=None)
+    for bad in ("../../etc", "2026-02-26", datetime(2026, 2, 26)):
+        with pytest.raises(TypeError):
+            report.write_report(db, tmp_path / "reports", bad)  # type: ignore[arg-type]
+    assert not (tmp_path / "reports").exists()
+
+
+def test_failed_write_keeps_previous_report(
+    built: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reports = _copy_reports(built, tmp_path)
+    first = reports / "2026-02-26" / "index.html"
+    before = first.read_bytes()
+    index_before = (reports / "index.html").read_bytes()
+
+    def refuse(*_: Any) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(report.os, "replace", refuse)
+    with pytest.raises(report.ReportError) as caught:
+        report.write_report(built["db"], reports, today=THROUGH + timedelta(days=30))
+    message = str(caught.value)
+    assert "\n" not in message and "Permission denied" in message and str(reports) in message
+    monkeypatch.undo()
+    assert first.read_bytes() == before
+    assert (reports / "index.html").read_bytes() == index_before
+    assert not [p for p in reports.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_failed_render_keeps_previous_report(
+    built: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reports = _copy_reports(built, tmp_path)
+    first = reports / "2026-02-26" / "index.html"
+    before = first.read_bytes()
+
+    def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(report, "people_per_boat_figure", broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        report.write_report(built["db"], reports, today=THROUGH)
+    assert first.read_bytes() == before
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
+                    reason="root ignores folder permissions")
+def test_read_only_reports_dir_is_a_clear_error(built: dict[str, Any], tmp_path: Path) -> None:
+    reports = _copy_reports(built, tmp_path)
+    first = reports / "2026-02-26" / "index.html"
+    before = first.read_bytes()
+    for folder in (reports, first.parent):
+        folder.chmod(0o555)
+    try:
+        with pytest.raises(report.ReportError, match="cannot write the report"):
+            report.write_report(built["db"], reports, today=THROUGH)
+    finally:
+        for folder in (reports, first.parent):
+            folder.chmod(0o755)
+    assert first.read_bytes() == before
+
+
+def test_reports_dir_that_is_a_file_is_a_clear_error(built: dict[str, Any], tmp_path: Path) -> None:
+    target = tmp_path / "reports"
+    target.write_text("not a folder")
+    with pytest.raises(report.ReportError, match="not a folder"):
+        report.write_report(built["db"], target, today=THROUGH)
+    blocked = tmp_path / "file" / "reports"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(report.ReportError) as caught:
+        report.write_report(built["db"], blocked, today=THROUGH)
+    assert "\n" not in str(caught.value)
+
+
+def test_stale_banner_on_the_page(built: dict[str, Any], tmp_path: Path) -> None:
+    assert 'id="stale-warning"' not in built["html"]  # written on 28 Feb: 2 days old
+    stale = report.write_report(built["db"], tmp_path / "r", today=date(2026, 3, 20))
+    page = stale.read_text("utf-8")
+    assert 'id="stale-warning"' in page and "22 days" in page
+
+
+def test_backtest_tables_when_present(built: dict[str, Any], tmp_path: Path) -> None:
+    db = tmp_path / "copy.duckdb"
+    db.write_bytes(Path(built["db"]).read_bytes())
+    store.save_frame(
+        db, "backtest_scores",
+        pd.DataFrame({"model": ["ensemble", "naive"], "mae_vs_naive": [0.81, 1.0],
+                      "rmsse": [0.9, 1.1], "pinball": [55.5, 70.1], "coverage_80": [0.78, 0.6],
+                      "n_origins": [40, 40], "n_weeks": [520, 520]}),
+        key=["model"],
+    )
+    store.save_frame(
+        db, "backtest_year_end",
+        pd.DataFrame({"model": ["ensemble"] * 2, "origin": [date(2024, 6, 30), date(2025, 6, 29)],
+                      "year": [2024, 2025], "mean": [30000.0, 40000.0], "p10": [25000.0, 35000.0],
+                      "p90": [36000.0, 46000.0], "actual": [36816, 41472], "ape": [0.18, 0.04],
+                      "covered": [False, True]}),
+        key=["model", "origin"],
+    )
+    page = report.write_report(db, tmp_path / "r", today=THROUGH).read_text("utf-8")
+    assert 'id="backtest-scores"' in page and "mae_vs_naive" in page and "0.810" in page
+    assert 'id="backtest-year-end"' in page
+    assert 'id="backtest-scores"' not in built["html"]  # absent tables: section left out
+
+
+def test_earlier_forecasts_are_scored(built: dict[str, Any]) -> None:
+    page = built["html"]
+    assert 'id="track-record"' in page and 'id="scores"' in page
+    assert "Forecast of 8 Jan 2026" in page
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _copy_reports(built: dict[str, Any], tmp_path: Path) -> Path:
+    """A copy of the module's written reports folder, to break without rewriting it."""
+    return Path(shutil.copytree(built["reports"], tmp_path / "reports"))
+
+
+def _view(as_of: date, cumulative: pd.DataFrame | None = None) -> report.ForecastView:
+    payload = forecast_payload(as_of)
+    weeks = pd.DataFrame(payload["weekly"])
+    weeks["week_ending"] = [date.fromisoformat(d) for d in weeks["week_ending"]]
+    ye = payload["year_end"]
+    return report.ForecastView(
+        as_of=as_of, model="ensemble", year=ye["year"], observed_ytd=ye["observed_ytd"],
+        mean=ye["mean"], p10=ye["p10"], p50=ye["p50"], p90=ye["p90"],
+        prob_exceeds={int(k): v for k, v in ye["prob_exceeds"].items()}, weeks=weeks,
+        cumulative=cumulative,
+    )

@@ -6,6 +6,7 @@ transaction, so bad input or a failed download changes nothing.
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -22,12 +23,24 @@ def read_source(source: str | Path, *, today: date | None = None) -> Release:
     """Parse a weekly ODS release or a saved "last 7 days" page, by its file type."""
     path = Path(source)
     if path.suffix.lower() in {".html", ".htm"}:
-        from forecasting.govuk import parse_last_7_days
+        from forecasting.govuk import MAX_PAGE_BYTES, parse_last_7_days
 
         try:
-            content = path.read_bytes()
+            info = path.stat()
+            if not stat.S_ISREG(info.st_mode):
+                raise BadInput(path, "is not a regular file")
+            if info.st_size > MAX_PAGE_BYTES:
+                raise BadInput(
+                    path,
+                    f"is {info.st_size:,} bytes, over the {MAX_PAGE_BYTES:,}-byte limit "
+                    "for the page",
+                )
+            with path.open("rb") as handle:
+                content = handle.read(MAX_PAGE_BYTES + 1)
         except OSError as exc:
             raise BadInput(path, f"cannot be read ({exc.strerror or exc})") from None
+        if len(content) > MAX_PAGE_BYTES:
+            raise BadInput(path, f"is over the {MAX_PAGE_BYTES:,}-byte limit for the page")
         return parse_last_7_days(content, path.name, today=today)
     return read_release(path, today=today)
 

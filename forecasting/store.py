@@ -45,6 +45,7 @@ __all__ = [
     "latest_daily",
     "save_forecasts",
     "save_frame",
+    "save_frames",
     "read_frame",
 ]
 
@@ -525,8 +526,13 @@ def save_forecasts(
                     **{k: float(week[k]) for k in ("mean", "p10", "p50", "p90")},
                 }
             )
-    save_frame(db_path, "forecasts", pd.DataFrame(headers), key=["as_of", "model"])
-    save_frame(db_path, "forecast_weeks", pd.DataFrame(weeks), key=["as_of", "model"])
+    save_frames(
+        db_path,
+        [
+            ("forecasts", pd.DataFrame(headers), ["as_of", "model"]),
+            ("forecast_weeks", pd.DataFrame(weeks), ["as_of", "model"]),
+        ],
+    )
 
 
 def save_frame(
@@ -542,35 +548,59 @@ def save_frame(
     Creates the table from the frame's columns the first time (for result tables such as
     backtest scores, whose columns belong to the code that makes them).
     """
-    if frame.empty:
+    save_frames(db_path, [(table, frame, key)], replace_all=replace_all)
+
+
+def save_frames(
+    db_path: str | Path,
+    writes: list[tuple[str, pd.DataFrame, list[str]]],
+    *,
+    replace_all: bool = False,
+) -> None:
+    """Write several tables' rows in ONE transaction: a reader sees all of them or none."""
+    writes = [(table, frame, key) for table, frame, key in writes if not frame.empty]
+    for table, _, _ in writes:
+        if not table.replace("_", "").isalnum():
+            raise ValueError(f"not a table name: {table!r}")
+    if not writes:
         return
-    if not table.replace("_", "").isalnum():
-        raise ValueError(f"not a table name: {table!r}")
 
     def write() -> None:
         with open_store(db_path) as con:
-            con.register("incoming", frame)
             con.execute("BEGIN TRANSACTION")
             try:
-                con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM incoming LIMIT 0")
-                if replace_all:
-                    con.execute(f"DELETE FROM {table}")
-                else:
-                    match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM i.{k}" for k in key)
-                    con.execute(
-                        f"DELETE FROM {table} t WHERE EXISTS "
-                        f"(SELECT 1 FROM (SELECT DISTINCT {', '.join(key)} FROM incoming) i "
-                        f"WHERE {match})"
-                    )
-                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+                for table, frame, key in writes:
+                    _replace_rows(con, table, frame, key, replace_all)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-            finally:
-                con.unregister("incoming")
 
     retry_on_lock(write)
+
+
+def _replace_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pd.DataFrame,
+    key: list[str],
+    replace_all: bool,
+) -> None:
+    con.register("incoming", frame)
+    try:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM incoming LIMIT 0")
+        if replace_all:
+            con.execute(f"DELETE FROM {table}")
+        else:
+            match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM i.{k}" for k in key)
+            con.execute(
+                f"DELETE FROM {table} t WHERE EXISTS "
+                f"(SELECT 1 FROM (SELECT DISTINCT {', '.join(key)} FROM incoming) i "
+                f"WHERE {match})"
+            )
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+    finally:
+        con.unregister("incoming")
 
 
 def read_frame(db_path: str | Path, sql: str, params: list[Any] | None = None) -> pd.DataFrame:

@@ -1,0 +1,577 @@
+"""Bad input through the real `crossings ingest` command: refused in one line, store untouched.
+
+Each case runs the console command in a fresh interpreter against a copy of a store that already
+holds a real release, and checks: exit status 2, one line on stderr naming the file and the
+problem, no traceback, the store's tables identical before and after, and the child's peak RSS
+(measured with os.wait4) under MEMORY_CEILING_MB. `CASES` is the single source of truth for the
+expected outcomes; `test_reliability_md_matches_the_tests` fails when RELIABILITY.md disagrees.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import random
+import re
+import resource
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from ods_factory import (
+    MANIFEST,
+    SB01_HEADER,
+    content_xml,
+    daily_rows,
+    release_name,
+    weekly_rows,
+    write_ods,
+    write_release,
+)
+
+from forecasting.release import MAX_SHEET_CELLS, london_today
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+CROSSINGS = [sys.executable, "-m", "flows.cli"]
+MEMORY_CEILING_MB = 1536  # the brief: peak RSS of the process well under 1.5 GB
+ADDRESS_SPACE_LIMIT = 4 << 30  # a runaway child fails instead of taking the machine down
+BOMB_BYTES = 512 << 20  # what the zip bombs' content.xml expands to
+
+
+# ------------------------------------------------------------------------------------------
+# Running the real command, measured
+
+
+@dataclass
+class Run:
+    """One finished child process: exit status, output, peak RSS and wall time."""
+
+    status: int
+    stdout: str
+    stderr: str
+    peak_mb: float
+    seconds: float
+
+    @property
+    def lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.strip()]
+
+
+def _limit_child(drop_dac: bool) -> Callable[[], None]:
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_LIMIT, ADDRESS_SPACE_LIMIT))
+        os.setsid()  # its own process group, so a kill reaches any grandchildren too
+        if drop_dac:
+            _drop_dac_override()
+
+    return limit
+
+
+def _drop_dac_override() -> None:
+    """Drop CAP_DAC_OVERRIDE and CAP_FOWNER from the bounding set: root then obeys chmod."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_capbset_drop = 24
+    for cap in (1, 3):  # CAP_DAC_OVERRIDE, CAP_FOWNER
+        if libc.prctl(pr_capbset_drop, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The child's environment: never the real GOV.UK, never Prefect's servers."""
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=str(ROOT),
+        DO_NOT_TRACK="1",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        CROSSINGS_GOVUK_URL=env.get("CROSSINGS_GOVUK_URL", "http://127.0.0.1:9"),
+    )
+    env.update(extra)
+    return env
+
+
+def start_cli(
+    args: list[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    drop_dac: bool = False,
+) -> tuple[subprocess.Popen, Any, Any, float]:
+    """Start `crossings ARGS` (via `python -m flows.cli`) with output to temporary files."""
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by finish_cli
+    err = tempfile.TemporaryFile()  # noqa: SIM115
+    proc = subprocess.Popen(
+        [*CROSSINGS, *map(str, args)],
+        cwd=cwd or ROOT,
+        env=env or child_env(),
+        stdout=out,
+        stderr=err,
+        preexec_fn=_limit_child(drop_dac),
+    )
+    return proc, out, err, time.monotonic()
+
+
+def finish_cli(started: tuple[subprocess.Popen, Any, Any, float], timeout: float = 120) -> Run:
+    """Wait for the child with os.wait4, which gives that one child's own peak RSS."""
+    proc, out, err, t0 = started
+    deadline = t0 + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, 9)
+            os.wait4(proc.pid, 0)
+            pytest.fail(f"crossings {proc.args[3:]} still running after {timeout} s")
+        time.sleep(0.02)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.monotonic() - t0
+    texts = []
+    for handle in (out, err):
+        handle.seek(0)
+        texts.append(handle.read().decode("utf-8", errors="replace"))
+        handle.close()
+    return Run(proc.returncode, texts[0], texts[1], usage.ru_maxrss / 1024, seconds)
+
+
+def run_cli(args: list[str], *, timeout: float = 120, **kwargs: Any) -> Run:
+    """Run `crossings ARGS` to the end in a fresh interpreter."""
+    return finish_cli(start_cli(args, **kwargs), timeout=timeout)
+
+
+def assert_one_line_refusal(run: Run, status: int, *fragments: str) -> None:
+    """Exit `status`, exactly one line on stderr holding every fragment, and no traceback."""
+    assert "Traceback" not in run.stderr, run.stderr[-2000:]
+    assert run.status == status, (run.status, run.stderr[-1000:])
+    assert len(run.lines) == 1, run.stderr[-1000:]
+    for fragment in fragments:
+        assert fragment in run.lines[0], (fragment, run.lines[0])
+
+
+# ------------------------------------------------------------------------------------------
+# The store, before and after
+
+
+def snapshot(db: Path) -> dict[str, list[tuple]]:
+    """Every row of every base table, in a stable order: the store's whole content."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = [
+            name
+            for (name,) in con.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_type = 'BASE TABLE' ORDER BY table_name"
+            ).fetchall()
+        ]
+        return {t: con.execute(f'SELECT * FROM "{t}" ORDER BY ALL').fetchall() for t in tables}
+    finally:
+        con.close()
+
+
+def consistency_problems(db: Path) -> list[str]:
+    """Whole publications only: each has exactly its own daily and weekly rows, no orphans."""
+    con = duckdb.connect(str(db))  # read-write, as the pipeline would open it after a crash
+    try:
+        return [
+            f"publication {pid} ({name}): {kind} rows {held} != {declared}"
+            for pid, name, kind, held, declared in con.execute(
+                """
+                SELECT p.publication_id, p.file_name, 'daily',
+                       (SELECT count(*) FROM daily_values v
+                        WHERE v.publication_id = p.publication_id), p.daily_rows
+                FROM publications p
+                UNION ALL
+                SELECT p.publication_id, p.file_name, 'weekly',
+                       (SELECT count(*) FROM weekly_values v
+                        WHERE v.publication_id = p.publication_id), p.weekly_rows
+                FROM publications p
+                """
+            ).fetchall()
+            if held != declared
+        ] + [
+            f"{n} orphan rows in {table}"
+            for table in ("daily_values", "weekly_values")
+            for (n,) in [
+                con.execute(
+                    f"SELECT count(*) FROM {table} WHERE publication_id NOT IN "
+                    "(SELECT publication_id FROM publications)"
+                ).fetchone()
+            ]
+            if n
+        ]
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def base_store(tmp_path_factory: pytest.TempPathFactory, latest_release: Path) -> Path:
+    """A store holding the latest real release (built once; tests copy it)."""
+    from forecasting.ingest import ingest_source
+
+    db = tmp_path_factory.mktemp("base") / "crossings.duckdb"
+    ingest_source(db, latest_release)
+    return db
+
+
+@pytest.fixture
+def store_copy(base_store: Path, tmp_path: Path) -> Path:
+    """A private copy of the base store for one test."""
+    db = tmp_path / "store" / "crossings.duckdb"
+    db.parent.mkdir()
+    shutil.copy2(base_store, db)
+    return db
+
+
+# ------------------------------------------------------------------------------------------
+# Hostile files
+
+
+def _release_with(folder: Path, change: Callable[[list[list[Any]]], None], **kw: Any) -> Path:
+    """A made-up release through yesterday, with `change` applied to its SB_01 rows."""
+    released = london_today()
+    daily = daily_rows(released - timedelta(days=1))
+    weekly = weekly_rows(daily)
+    change(daily)
+    return write_release(folder, released, daily=daily, weekly=weekly, **kw)
+
+
+def _set(row: int, column: int, value: Any) -> Callable[[list[list[Any]]], None]:
+    def change(rows: list[list[Any]]) -> None:
+        rows[row][column] = value
+
+    return change
+
+
+def _zip_with_content(path: Path, head: bytes, pad: int, *, member: str = "content.xml") -> None:
+    """An ODS whose `member` is `head` then `pad` spaces, deflated while streaming (~1000:1)."""
+    info = zipfile.ZipInfo(member, date_time=(2026, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    block = b" " * (1 << 20)
+    with zipfile.ZipFile(path, "w") as archive:
+        if member != "mimetype":
+            archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("META-INF/manifest.xml", MANIFEST, zipfile.ZIP_DEFLATED)
+        with archive.open(info, "w") as stream:
+            stream.write(head)
+            for _ in range(pad // len(block)):
+                stream.write(block)
+        if member != "content.xml":
+            archive.writestr("content.xml", content_xml({"SB_01": [SB01_HEADER]}))
+
+
+def _tiny_content() -> bytes:
+    return content_xml({"SB_01": daily_rows(date(2018, 1, 3))}).encode()
+
+
+@pytest.fixture(scope="session")
+def bomb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Zip bombs, built once per session (each ~0.5 MB on disk, 512 MB unpacked)."""
+    folder = tmp_path_factory.mktemp("bombs")
+    honest = folder / "zip_bomb.ods"
+    _zip_with_content(honest, _tiny_content(), BOMB_BYTES)
+    _lie_about_size(honest, folder / "zip_bomb_lying_sizes.ods")
+    _zip_with_content(folder / "mimetype_bomb.ods", b"", BOMB_BYTES, member="mimetype")
+    return folder
+
+
+def _lie_about_size(source: Path, target: Path) -> None:
+    """Copy a bomb, its headers claiming content.xml is only the small valid document it opens
+    with (CRC made to match), so a reader trusting the headers checks a harmless file."""
+    data = bytearray(source.read_bytes())
+    head = _tiny_content()
+    crc = zlib.crc32(head)
+    with zipfile.ZipFile(source) as archive:
+        local = archive.getinfo("content.xml").header_offset
+    assert data[local : local + 4] == b"PK\x03\x04"
+    struct.pack_into("<I", data, local + 14, crc)
+    struct.pack_into("<I", data, local + 22, len(head))
+    at = data.find(b"PK\x01\x02")
+    while at != -1:
+        name_len = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46 : at + 46 + name_len] == b"content.xml":
+            struct.pack_into("<I", data, at + 16, crc)
+            struct.pack_into("<I", data, at + 24, len(head))
+        at = data.find(b"PK\x01\x02", at + 4)
+    target.write_bytes(bytes(data))
+
+
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
+    + "".join(
+        f' <!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n'
+        for i in range(1, 10)
+    )
+    + "]>\n"
+)
+
+
+def _billion_laughs(folder: Path) -> Path:
+    body = content_xml({"SB_01": [SB01_HEADER, [date(2018, 1, 1), "&lol9;", 1, 0, ""]]})
+    body = body.split("?>", 1)[1].replace("&amp;lol9;", "&lol9;")
+    return write_ods(folder / "billion_laughs.ods", {}, content=BILLION_LAUGHS + body)
+
+
+def _repeat_bomb(folder: Path) -> Path:
+    """Under 1 kB: one filled cell repeated over 9,000 rows x 10,000 columns (90M cells)."""
+    cells = "".join(
+        f'<table:table-cell office:value-type="string"><text:p>{h}</text:p></table:table-cell>'
+        for h in SB01_HEADER
+    )
+    body = (
+        f'<table:table table:name="SB_01"><table:table-row>{cells}</table:table-row>'
+        '<table:table-row table:number-rows-repeated="9000">'
+        '<table:table-cell table:number-columns-repeated="10000" office:value-type="float" '
+        'office:value="1"><text:p>1</text:p></table:table-cell></table:table-row></table:table>'
+    )
+    content = content_xml({}).replace("</office:spreadsheet>", body + "</office:spreadsheet>")
+    return write_ods(folder / "repeat_bomb.ods", {}, content=content)
+
+
+def _duplicate_member(folder: Path) -> Path:
+    """Two content.xml members: a clean one and one with a DTD; readers may pick either."""
+    path = folder / "duplicate_member.ods"
+    write_release(folder, london_today(), name=path.name)
+    with (
+        pytest.warns(UserWarning, match="Duplicate name"),
+        zipfile.ZipFile(path, "a") as archive,
+    ):
+        archive.writestr("content.xml", BILLION_LAUGHS + "<a/>")
+    return path
+
+
+def _changed_page(folder: Path, page: Path) -> Path:
+    text = page.read_text(encoding="utf-8")
+    assert "Migrants arrived" in text or "migrants arrived" in text.lower()
+    changed = re.sub("(?i)migrants arrived", "People detected", text)
+    target = folder / page.name
+    target.write_text(changed, encoding="utf-8")
+    return target
+
+
+def _oversized_page(folder: Path) -> Path:
+    """A 5 GB sparse file named .html: must be refused by size, never read into memory."""
+    path = folder / "2026-02-28.html"
+    with path.open("wb") as handle:
+        handle.truncate(5 << 30)
+    return path
+
+
+def _truncated(folder: Path, latest: Path) -> Path:
+    data = latest.read_bytes()
+    return _write(folder / latest.name, data[: len(data) // 2])
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+ERROR_PAGE = (
+    b"<!DOCTYPE html>\n<html lang='en'><head><title>Sorry, we're experiencing technical "
+    b"difficulties - GOV.UK</title></head><body><h1>Sorry, we're experiencing technical "
+    b"difficulties</h1><p>Please try again in a few moments.</p></body></html>\n"
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input: how it is made, and the outcome RELIABILITY.md states for it."""
+
+    id: str
+    input: str  # what the file is, for RELIABILITY.md
+    status: int
+    fragment: str  # appears in the one stderr line (or in stdout when accepted)
+    make: Callable[[Path, dict[str, Path]], Path]
+
+
+CASES: list[Case] = [
+    Case("empty_file", "0-byte .ods", 2, "is empty (0 bytes)",
+         lambda d, r: _write(d / release_name(london_today()), b"")),
+    Case("random_bytes", "4 kB of random bytes as .ods", 2, "not a zip archive",
+         lambda d, r: _write(d / "random.ods", random.Random(7).randbytes(4096))),
+    Case("truncated_ods", "a real release cut in half", 2, "damaged or truncated",
+         lambda d, r: _truncated(d, r["latest"])),
+    Case("html_error_page", "GOV.UK error page saved as .ods", 2, "is an HTML page",
+         lambda d, r: _write(d / "27_February_2026_Small_boats_-_time_series.ods", ERROR_PAGE)),
+    Case("missing_sb01", "no SB_01 sheet", 2, "has no sheet SB_01",
+         lambda d, r: _write_without_sb01(d)),
+    Case("renamed_column", "'Migrants arrived' renamed", 2,
+         "sheet SB_01 is missing the column(s) 'migrants arrived'",
+         lambda d, r: _release_with(d, _set(0, 1, "Migrants landed"))),
+    Case("negative_count", "-3 migrants on a day", 2, "negative count (-3) in migrants_arrived",
+         lambda d, r: _release_with(d, _set(100, 1, -3))),
+    Case("fractional_count", "2.5 migrants on a day", 2, "fractional count (2.5)",
+         lambda d, r: _release_with(d, _set(100, 1, 2.5))),
+    Case("implausible_count", "3,000,000,000 migrants (over INTEGER)", 2, "over the plausible",
+         lambda d, r: _release_with(d, _set(100, 1, 3_000_000_000))),
+    Case("duplicate_dates", "a day listed twice", 2, "more than once",
+         lambda d, r: _release_with(d, lambda rows: rows.insert(50, list(rows[50])))),
+    Case("missing_dates", "a day missing (gap)", 2, "is missing 1 day(s) inside its range",
+         lambda d, r: _release_with(d, lambda rows: rows.pop(50))),
+    Case("future_date", "figures for 3 days after today", 2, "after today",
+         lambda d, r: write_release(d, london_today(),
+                                    daily=daily_rows(london_today() + timedelta(days=3)))),
+    Case("not_from_2018", "daily figures start 2018-01-02", 2, "not on 2018-01-01",
+         lambda d, r: _release_with(d, lambda rows: rows.pop(1))),
+    Case("billion_laughs", "nested XML entities in content.xml", 2,
+         "declares XML entities or a DTD", lambda d, r: _billion_laughs(d)),
+    Case("zip_bomb", "content.xml deflates 0.5 MB -> 512 MB of spaces", 2,
+         "a zip bomb?); refused before parsing", lambda d, r: r["bombs"] / "zip_bomb.ods"),
+    Case("zip_bomb_lying_sizes", "same bomb, headers claim 2 kB (CRC forged to match)", 2,
+         "more than the 2,300 bytes its zip header declares",
+         lambda d, r: r["bombs"] / "zip_bomb_lying_sizes.ods"),
+    Case("mimetype_bomb", "the mimetype member is the 512 MB bomb", 2,
+         "a zip bomb?); refused before parsing", lambda d, r: r["bombs"] / "mimetype_bomb.ods"),
+    Case("repeat_bomb", "1 kB content.xml asking for 90 million cells (calamine's cap: 100M)", 2,
+         f"over {MAX_SHEET_CELLS:,} cells", lambda d, r: _repeat_bomb(d)),
+    Case("duplicate_member", "two content.xml members in the zip", 2, "appears twice",
+         lambda d, r: _duplicate_member(d)),
+    Case("not_a_file", "--source is a folder", 2, "is not a regular file",
+         lambda d, r: d),
+    Case("device_file", "--source /dev/zero (endless)", 2, "is not a regular file",
+         lambda d, r: Path("/dev/zero")),
+    Case("missing_file", "--source names no file", 2, "cannot be read (No such file",
+         lambda d, r: d / "no_such_release.ods"),
+    Case("page_changed_shape", "last-7-days page with the column renamed", 2,
+         "has no table with 'Date' and 'Migrants arrived' columns",
+         lambda d, r: _changed_page(d, r["page"])),
+    Case("page_oversized", "a 5 GB .html (sparse) as the last-7-days page", 2,
+         "over the 2,097,152-byte limit", lambda d, r: _oversized_page(d)),
+]
+
+
+def _write_without_sb01(folder: Path) -> Path:
+    daily = daily_rows(london_today() - timedelta(days=1))
+    sheets = {"Cover_sheet": [["Small boats"]], "SB_02": weekly_rows(daily)}
+    return write_ods(folder / release_name(london_today()), sheets)
+
+
+@pytest.fixture
+def inputs(tmp_path: Path, latest_release: Path, page_paths: list[Path], bomb_dir: Path):
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    return folder, {"latest": latest_release, "page": page_paths[-1], "bombs": bomb_dir}
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
+def test_bad_input_refused(case: Case, inputs, store_copy: Path) -> None:
+    """Refused in one line naming the file, exit 2, store unchanged, memory bounded."""
+    folder, refs = inputs
+    source = case.make(folder, refs)
+    before = snapshot(store_copy)
+    run = run_cli(["ingest", "--source", source, "--db", store_copy], timeout=90)
+    print(f"{case.id}: exit {run.status}, peak {run.peak_mb:.0f} MB, {run.seconds:.2f} s")
+    assert run.peak_mb < MEMORY_CEILING_MB, f"peak RSS {run.peak_mb:.0f} MB"
+    assert_one_line_refusal(run, case.status, case.fragment, source.name)
+    assert run.lines[0].startswith(f"crossings: {source.name}: ")
+    assert snapshot(store_copy) == before
+
+
+def test_script_in_a_note_is_stored_as_text_and_escaped_in_the_report(
+    tmp_path: Path, store_copy: Path
+) -> None:
+    """A Notes cell holding <script> is data: stored verbatim, shown escaped, never run."""
+    payload = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
+    released = london_today()
+    daily = daily_rows(released - timedelta(days=1))
+    daily[-1][4] = payload
+    source = write_release(tmp_path / "incoming", released, daily=daily)
+    run = run_cli(["ingest", "--source", source, "--db", store_copy])
+    assert run.status == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "stored" in run.stdout
+    con = duckdb.connect(str(store_copy), read_only=True)
+    try:
+        notes = [n for (n,) in con.execute("SELECT note FROM daily_values").fetchall()]
+    finally:
+        con.close()
+    assert payload in notes
+
+    report = pytest.importorskip("forecasting.report", reason="forecasting/report.py not landed")
+    page = report.write_report(store_copy, tmp_path / "reports").read_text(encoding="utf-8")
+    assert "alert(&#34;pwned&#34;)" in page or "alert(&quot;pwned&quot;)" in page
+    assert "&lt;script&gt;" in page
+    assert payload not in page
+    assert "<img src=x" not in page
+
+
+# ------------------------------------------------------------------------------------------
+# RELIABILITY.md stays true
+
+
+RELIABILITY = ROOT / "RELIABILITY.md"
+OWN_TESTS = ["test_bad_input.py", "test_faults.py", "test_properties.py", "test_paths.py"]
+
+
+def _md_rows() -> list[list[str]]:
+    rows = []
+    for line in RELIABILITY.read_text(encoding="utf-8").splitlines():
+        if line.startswith("| `"):
+            rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+    return rows
+
+
+def _ticked(cell: str) -> list[str]:
+    return re.findall(r"`([^`]+)`", cell)
+
+
+def test_reliability_md_matches_the_tests() -> None:
+    """Every bad-input case is in RELIABILITY.md with the exit status and fragment asserted
+    here; every test it names exists; every test in this suite is named there."""
+    rows = _md_rows()
+    by_case = {_ticked(r[0])[0]: r for r in rows}
+    for case in CASES:
+        assert case.id in by_case, f"RELIABILITY.md has no row for `{case.id}`"
+        row = by_case[case.id]
+        assert row[3] == str(case.status), (case.id, row[3], case.status)
+        assert case.fragment in _ticked(row[4]), (case.id, row[4], case.fragment)
+        assert f"test_bad_input_refused[{case.id}]" in row[2], (case.id, row[2])
+    for extra, (status, fragment) in _other_outcomes().items():
+        assert extra in by_case, f"RELIABILITY.md has no row for `{extra}`"
+        row = by_case[extra]
+        assert row[3] == ("—" if status is None else str(status)), (extra, row[3], status)
+        assert fragment in _ticked(row[4]), (extra, row[4], fragment)
+
+    named: set[tuple[str, str]] = set()
+    for row in rows:
+        for ref in _ticked(row[2]):
+            path, _, test = ref.partition("::")
+            named.add((Path(path).name, test.split("[")[0]))
+    defined = {(f, t) for f in OWN_TESTS for t in _test_functions(TESTS / f)}
+    assert named - defined == set(), f"RELIABILITY.md names missing tests: {named - defined}"
+    unlisted = {t for t in defined - named if t[1] != "test_reliability_md_matches_the_tests"}
+    assert unlisted == set(), f"tests not in RELIABILITY.md: {sorted(unlisted)}"
+
+
+def _other_outcomes() -> dict[str, tuple[int | None, str]]:
+    """OUTCOMES declared by test_faults.py and test_paths.py (case id -> status, fragment)."""
+    outcomes: dict[str, tuple[int | None, str]] = {}
+    for name in ("test_faults.py", "test_paths.py"):
+        tree = ast.parse((TESTS / name).read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.AnnAssign | ast.Assign):
+                target = node.target if isinstance(node, ast.AnnAssign) else node.targets[0]
+                if isinstance(target, ast.Name) and target.id == "OUTCOMES":
+                    outcomes.update(ast.literal_eval(node.value))
+    return outcomes
+
+
+def _test_functions(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name[:5] == "test_"]

@@ -1,0 +1,110 @@
+"""Model internals: weekly totals, no look-ahead in the cheap forecasters, path properties."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting import models as m
+from forecasting.release import read_release
+
+
+@pytest.fixture(scope="module")
+def daily(latest_release: Path) -> pd.DataFrame:
+    return read_release(latest_release).daily
+
+
+def _toy_daily(days: int, start: date = date(2018, 1, 1)) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    dates = [start + timedelta(days=i) for i in range(days)]
+    season = 1 + np.sin(np.arange(days) * 2 * np.pi / 365.25 - 1.5)
+    values = rng.poisson(40 * season) * (rng.random(days) < 0.4)
+    return pd.DataFrame({"date": dates, "migrants_arrived": values.astype(int)})
+
+
+def test_weekly_history_sums_complete_monday_sunday_weeks() -> None:
+    df = _toy_daily(30, start=date(2024, 1, 3))  # Wednesday: first partial week is dropped
+    hist = m.weekly_history(df, date(2024, 1, 30))  # a Tuesday: last partial week dropped
+    ends = [pd.Timestamp(v).date() for v in hist.week_ending]
+    assert ends == [date(2024, 1, 14), date(2024, 1, 21), date(2024, 1, 28)]
+    for end, total in zip(ends, hist.y, strict=True):
+        mask = (df["date"] > end - timedelta(days=7)) & (df["date"] <= end)
+        assert total == df.loc[mask, "migrants_arrived"].sum()
+
+
+def test_weekly_history_ignores_rows_after_through() -> None:
+    df = _toy_daily(800)
+    a = m.weekly_history(df, date(2019, 6, 30))
+    df2 = df.copy()
+    df2.loc[df2["date"] > date(2019, 6, 30), "migrants_arrived"] = 10**6
+    b = m.weekly_history(df2, date(2019, 6, 30))
+    assert np.array_equal(a.y, b.y) and a.last_week_ending == date(2019, 6, 30)
+
+
+@pytest.mark.parametrize("cand", m.CANDIDATES, ids=lambda c: c.name)
+def test_vectorised_origins_match_truncated_history(cand: m.Candidate) -> None:
+    x = m.to_model_scale(
+        _toy_daily(2000)["migrants_arrived"].to_numpy()[: 7 * 280].reshape(-1, 7).sum(axis=1)
+    )
+    origins = np.arange(60, len(x) - 1, 7)
+    mat = m._origin_matrix(x, origins, 60, cand)
+    one = np.stack([m._point(x[: o + 1].copy(), 60, cand) for o in origins])
+    assert np.allclose(mat, one)
+    # Changing every week after an origin leaves that origin's forecast unchanged.
+    o = 150
+    x2 = x.copy()
+    x2[o + 1 :] += 3.0
+    assert np.array_equal(
+        m._origin_matrix(x, np.array([o]), 60, cand), m._origin_matrix(x2, np.array([o]), 60, cand)
+    )
+
+
+def test_model_scale_round_trip_and_floor() -> None:
+    y = np.array([0.0, 1.0, 250.0, 4000.0])
+    assert np.allclose(m.from_model_scale(m.to_model_scale(y)), y)
+    assert (m.from_model_scale(np.array([-50.0, 0.0])) == 0).all()
+
+
+def test_cheap_paths_shape_non_negative_deterministic(daily: pd.DataFrame) -> None:
+    hist = m.weekly_history(daily, date(2025, 3, 30))
+    names = ["seasonal_naive", "profile", "ensemble"]
+    a, weights = m.simulate_models(hist, 20, 1000, seed=7, models=names)
+    b, _ = m.simulate_models(hist, 20, 1000, seed=7, models=names)
+    for name in names:
+        assert a[name].shape == (1000, 20)
+        assert (a[name] >= 0).all() and np.isfinite(a[name]).all()
+        assert np.array_equal(a[name], b[name])
+    assert weights and abs(sum(weights.values()) - 1) < 1e-9
+    assert set(weights) <= {c.name for c in m.CANDIDATES}
+    # Summer weeks should be forecast above winter weeks (the seasonal profile is used).
+    assert np.median(a["profile"][:, 18]) > np.median(a["profile"][:, 0])
+
+
+def test_ensemble_weights_only_use_known_weeks(daily: pd.DataFrame) -> None:
+    hist = m.weekly_history(daily, date(2024, 6, 30))
+    x = m.to_model_scale(hist.y)
+    inner = m.inner_backtest(x, 13)
+    assert inner.origins.max() == len(x) - 2
+    for err in inner.errors.values():
+        # An origin o may only be scored on weeks o+1.. that are already in the history.
+        known = inner.origins[:, None] + np.arange(1, 14)[None, :] < len(x)
+        assert np.array_equal(~np.isnan(err), known)
+
+
+def test_unknown_model_rejected(daily: pd.DataFrame) -> None:
+    hist = m.weekly_history(daily, date(2025, 3, 30))
+    with pytest.raises(ValueError):
+        m.simulate_models(hist, 5, 1000, 0, ["arima"])
+
+
+@pytest.mark.slow
+def test_costly_models_give_non_negative_paths(daily: pd.DataFrame) -> None:
+    hist = m.weekly_history(daily, date(2025, 3, 30))
+    out, _ = m.simulate_models(hist, 10, 1000, 0, ["prophet", "nb_glm", "ets_damped"])
+    for paths in out.values():
+        assert paths.shape == (1000, 10) and (paths >= 0).all()
+        assert np.isfinite(paths).all()

@@ -60,6 +60,9 @@ class Forecast:
     model_paths: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
     year_end_paths: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
     weights: dict[str, float] = field(default_factory=dict)
+    # Production model's cumulative year-to-date total at each week ending to 31 December
+    # (the last row is 31 December itself): week_ending, mean, p10, p50, p90.
+    cumulative: pd.DataFrame | None = field(repr=False, default=None)
 
     def to_json_dict(self) -> dict[str, Any]:
         """The production model's forecast in the stored/published JSON shape."""
@@ -168,6 +171,18 @@ def forecast_as_of(
         ye_paths[name] = ye
         per_model[name] = _json(as_of, name, week_ending, weekly, year, observed_ytd, ye, totals)
 
+    # Cumulative paths to 31 December, summed path by path (never by adding interval bounds).
+    year_weeks = in_year > 0
+    running = observed_ytd + np.cumsum(raw[production] * in_year[None, :], axis=1)[:, year_weeks]
+    cumulative = pd.DataFrame(
+        {
+            "week_ending": [
+                min(end, dec31) for end, keep in zip(ends, year_weeks, strict=True) if keep
+            ],
+            **summarise_paths(running),
+        }
+    )
+
     return Forecast(
         as_of=as_of,
         model=production,
@@ -178,6 +193,7 @@ def forecast_as_of(
         model_paths=out_paths,
         year_end_paths=ye_paths,
         weights=weights,
+        cumulative=cumulative,
     )
 
 

@@ -129,6 +129,17 @@ CREATE TABLE IF NOT EXISTS forecast_weeks (
     PRIMARY KEY (as_of, model, week_ending)
 );
 
+CREATE TABLE IF NOT EXISTS forecast_cumulative (
+    as_of        DATE NOT NULL,
+    model        VARCHAR NOT NULL,
+    week_ending  DATE NOT NULL,            -- the last row of a year is 31 December itself
+    mean         DOUBLE NOT NULL,          -- cumulative year-to-date total, over sample paths
+    p10          DOUBLE NOT NULL,
+    p50          DOUBLE NOT NULL,
+    p90          DOUBLE NOT NULL,
+    PRIMARY KEY (as_of, model, week_ending)
+);
+
 -- Newest first: the publication whose data runs latest; on a tie the weekly release (the
 -- official series) over the daily page; then the later one published.
 CREATE OR REPLACE VIEW publication_order AS
@@ -492,8 +503,13 @@ def save_forecasts(
     *,
     production_model: str,
     read: AsOfRead | None = None,
+    cumulative: pd.DataFrame | None = None,
 ) -> None:
-    """Store one as_of's forecasts (JSON-contract dicts, one per model), replacing any earlier."""
+    """Store one as_of's forecasts (JSON-contract dicts, one per model), replacing any earlier.
+
+    `cumulative` is the production model's cumulative year-to-date quantiles to 31 December
+    (week_ending, mean, p10, p50, p90). Everything goes in one transaction.
+    """
     created_at = datetime.now(UTC)
     headers, weeks = [], []
     for model, payload in payloads.items():
@@ -526,13 +542,15 @@ def save_forecasts(
                     **{k: float(week[k]) for k in ("mean", "p10", "p50", "p90")},
                 }
             )
-    save_frames(
-        db_path,
-        [
-            ("forecasts", pd.DataFrame(headers), ["as_of", "model"]),
-            ("forecast_weeks", pd.DataFrame(weeks), ["as_of", "model"]),
-        ],
-    )
+    writes = [
+        ("forecasts", pd.DataFrame(headers), ["as_of", "model"]),
+        ("forecast_weeks", pd.DataFrame(weeks), ["as_of", "model"]),
+    ]
+    if cumulative is not None and headers:
+        as_of = headers[0]["as_of"]
+        frame = cumulative.assign(as_of=as_of, model=production_model)
+        writes.append(("forecast_cumulative", frame, ["as_of", "model"]))
+    save_frames(db_path, writes)
 
 
 def save_frame(

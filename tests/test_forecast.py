@@ -155,3 +155,33 @@ def test_first_weeks_of_the_data(daily) -> None:
     for paths in fc.model_paths.values():
         assert np.isfinite(paths).all() and (paths >= 0).all()
     assert fc.to_json_dict()["year_end"]["prob_exceeds"] == {}
+
+
+def test_cumulative_projection_runs_to_31_december_and_matches_year_end(
+    latest_release: Path, tmp_path: Path
+) -> None:
+    """The cumulative band ends on 31 December at the year-end figures, and is stored."""
+    from forecasting import store
+    from forecasting.ingest import ingest_source
+
+    db = tmp_path / "s.duckdb"
+    ingest_source(db, latest_release)
+    read = store.read_as_of(db, date(2026, 2, 26))
+    forecast = forecast_as_of(read.daily, date(2026, 2, 26))
+    cumulative = forecast.cumulative
+    year_end = forecast.to_json_dict()["year_end"]
+    assert cumulative["week_ending"].iloc[-1] == date(2026, 12, 31)
+    assert cumulative["mean"].iloc[-1] == pytest.approx(year_end["mean"], abs=0.1)
+    assert cumulative["p90"].iloc[-1] == pytest.approx(year_end["p90"], abs=0.1)
+    assert (cumulative["mean"].diff().dropna() >= 0).all()
+    assert (cumulative["p10"] >= year_end["observed_ytd"]).all()
+    store.save_forecasts(
+        db, forecast.per_model, production_model=forecast.model, read=read,
+        cumulative=cumulative,
+    )
+    stored = store.read_frame(db, "SELECT * FROM forecast_cumulative ORDER BY week_ending")
+    assert len(stored) == len(cumulative)
+    assert set(stored["model"]) == {forecast.model}
+    assert store.read_frame(db, "SELECT count(*) AS n FROM forecasts")["n"][0] == len(
+        forecast.per_model
+    )

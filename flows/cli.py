@@ -13,6 +13,7 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 __all__ = ["main"]
 
@@ -56,7 +57,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     db = _db(args)
     try:
         if args.source:
-            outcomes = [ingest_source(db, args.source)]
+            outcomes = [ingest_source(db, args.source, raw_dir=Path(args.raw_dir))]
         else:
             from forecasting.ingest import ingest_from_govuk
 
@@ -114,7 +115,7 @@ def _write_json(payload: dict, output: str | None) -> None:
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
-    from flows.core import fit, save_fit
+    from flows.core import contract, fit, save_fit
     from forecasting.store import read_as_of
 
     db = _db(args)
@@ -126,7 +127,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(_one_line(exc), EXIT_BAD_INPUT)
     save_fit(db, result, read)  # every model, the production one flagged
-    _write_json(result.production, args.output)
+    _write_json(contract(result.production), args.output)
     if args.output:
         year_end = result.production["year_end"]
         print(
@@ -141,9 +142,15 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from flows.core import AsOfReader
-    from forecasting.backtest import format_scores, run_backtest
-    from forecasting.store import latest_daily, save_frame
+    from forecasting.backtest import format_scores, origins_between, run_backtest
+    from forecasting.store import latest_daily, save_frames
 
+    try:
+        if args.end < args.start:
+            raise ValueError(f"end {args.end} is before start {args.start}")
+        origins_between(args.start, args.end, args.every)
+    except ValueError as exc:
+        return _fail(_one_line(exc), EXIT_BAD_INPUT)
     db = _db(args)
     truth = latest_daily(db)
     if truth.daily.empty:
@@ -157,15 +164,21 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             horizon_weeks=args.horizon_weeks, models=args.models,
             progress=lambda done, total: progress(done, total, ""), actuals=truth.daily,
         )
+    # Which run made the rows (column names avoid SQL keywords such as END).
     run = {
-        "start": args.start, "end": args.end, "every": args.every,
+        "run_start": args.start, "run_end": args.end, "run_every": args.every,
         "horizon_weeks": args.horizon_weeks, "created_at": datetime.now(UTC),
     }
-    save_frame(db, "backtest_scores", result.scores.assign(**run),
-               key=["start", "end", "every", "horizon_weeks", "model"])
-    save_frame(db, "backtest_year_end", result.year_end.assign(**run), key=["origin", "model"])
-    save_frame(db, "backtest_forecasts", result.forecasts.assign(**run),
-               key=["origin", "model", "horizon_weeks"])
+    save_frames(  # one transaction: readers see all three tables of a run, or none
+        db,
+        [
+            ("backtest_scores", result.scores.assign(**run),
+             ["run_start", "run_end", "run_every", "horizon_weeks", "model"]),
+            ("backtest_year_end", result.year_end.assign(**run), ["origin", "model"]),
+            ("backtest_forecasts", result.forecasts.assign(**run),
+             ["origin", "model", "horizon_weeks"]),
+        ],
+    )
     print(format_scores(result.scores))
     print(
         f"{len(result.forecasts['origin'].unique()) if not result.forecasts.empty else 0} "
@@ -185,12 +198,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from flows.pipeline import nightly
+    from flows.pipeline import nightly, shared_api
 
-    summary = nightly(
-        source=args.source, db=str(_db(args)), reports_dir=args.reports_dir, raw_dir=args.raw_dir,
-        horizon_weeks=args.horizon_weeks,
-    )
+    with shared_api():
+        summary = nightly(
+            source=args.source, db=str(_db(args)), reports_dir=args.reports_dir,
+            raw_dir=args.raw_dir, horizon_weeks=args.horizon_weeks,
+        )
     if summary["gov_uk_unavailable"]:
         print(f"GOV.UK unavailable, used the data held: {summary['gov_uk_unavailable']}")
     fc = summary["forecast"]
@@ -205,14 +219,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     from flows.core import as_of_dates, model_names
-    from flows.pipeline import backfill, progress_to
 
     try:  # check arguments before paying for Prefect's start-up
         as_of_dates(args.start, args.end, args.every)
         model_names(args.models)
     except ValueError as exc:
         return _fail(_one_line(exc), EXIT_BAD_INPUT)
-    with _progress_bar("backfill") as progress, progress_to(progress):
+    from flows.pipeline import backfill, progress_to, shared_api
+    with shared_api(), _progress_bar("backfill") as progress, progress_to(progress):
         summary = backfill(
             start=args.start, end=args.end, every=args.every, models=args.models,
             db=str(_db(args)), horizon_weeks=args.horizon_weeks, with_report=args.with_report,
@@ -262,8 +276,15 @@ def _progress_bar(label: str) -> _Bar:
     return _Bar(label)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on stderr (exit 2), like any other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="crossings",
         description=(
             "Home Office small-boat crossings: store every release, forecast, and report. "

@@ -604,21 +604,22 @@ def _replace_rows(
     key: list[str],
     replace_all: bool,
 ) -> None:
-    con.register("incoming", frame)
-    try:
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM incoming LIMIT 0")
-        if replace_all:
-            con.execute(f"DELETE FROM {table}")
-        else:
-            match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM i.{k}" for k in key)
-            con.execute(
-                f"DELETE FROM {table} t WHERE EXISTS "
-                f"(SELECT 1 FROM (SELECT DISTINCT {', '.join(key)} FROM incoming) i "
-                f"WHERE {match})"
-            )
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
-    finally:
-        con.unregister("incoming")
+    # Registered under a name of its own per table; unregistered by closing the connection
+    # (unregistering inside an aborted transaction would hide the real error).
+    incoming = f"incoming_{table}"
+    con.register(incoming, frame)
+    quoted = [f'"{k}"' for k in key]
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {incoming} LIMIT 0")
+    if replace_all:
+        con.execute(f"DELETE FROM {table}")
+    else:
+        match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM i.{k}" for k in quoted)
+        con.execute(
+            f"DELETE FROM {table} t WHERE EXISTS "
+            f"(SELECT 1 FROM (SELECT DISTINCT {', '.join(quoted)} FROM {incoming}) i "
+            f"WHERE {match})"
+        )
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {incoming}")
 
 
 def read_frame(db_path: str | Path, sql: str, params: list[Any] | None = None) -> pd.DataFrame:

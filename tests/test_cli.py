@@ -1,0 +1,184 @@
+"""The `crossings` commands that need no Prefect: forecast, backtest, report, and argument errors.
+
+`run` and `backfill` go through Prefect and are tested in test_flows.py and test_overlap.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from flows.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("prefect", "prophet", "plotly", "statsmodels")
+
+
+@pytest.fixture(scope="module")
+def latest_store(tmp_path_factory: pytest.TempPathFactory, latest_release: Path) -> Path:
+    """A store holding the 27 February 2026 release (data through 26 February)."""
+    from forecasting.ingest import ingest_source
+
+    db = tmp_path_factory.mktemp("latest") / "crossings.duckdb"
+    ingest_source(db, latest_release)
+    return db
+
+
+@pytest.fixture
+def store(latest_store: Path, tmp_path: Path) -> Path:
+    db = tmp_path / "crossings.duckdb"
+    shutil.copy(latest_store, db)
+    return db
+
+
+def _imports_after(argv: list[str]) -> tuple[int, list[str]]:
+    """Run `crossings <argv>` in a fresh interpreter; its exit status and heavy modules loaded."""
+    code = (
+        "import sys\n"
+        "from flows.cli import main\n"
+        f"status = main({argv!r})\n"
+        f"print('HEAVY', [m for m in {HEAVY!r} if m in sys.modules])\n"
+        "sys.exit(status)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    line = [x for x in done.stdout.splitlines() if x.startswith("HEAVY")][-1]
+    return done.returncode, eval(line.removeprefix("HEAVY "))  # a list literal we printed
+
+
+def test_library_commands_do_not_start_prefect(
+    store: Path, tmp_path: Path, latest_release: Path
+) -> None:
+    status, heavy = _imports_after(["ingest", "--source", str(latest_release), "--db", str(store)])
+    assert (status, heavy) == (0, [])
+    status, heavy = _imports_after(["ytd", "--db", str(store)])
+    assert (status, heavy) == (0, [])
+    status, heavy = _imports_after(
+        ["forecast", "--as-of", "2026-02-26", "--db", str(store), "--horizon-weeks", "2",
+         "--output", str(tmp_path / "f.json")]
+    )
+    assert status == 0 and "prefect" not in heavy  # (prophet itself imports plotly)
+    # Argument mistakes are caught before anything heavy is imported.
+    status, heavy = _imports_after(
+        ["backfill", "--start", "2025-06-01", "--end", "2025-06-30", "--every", "1M"]
+    )
+    assert (status, heavy) == (2, [])
+
+
+def test_forecast_writes_exactly_the_json_contract(store: Path, tmp_path: Path) -> None:
+    from forecasting.forecast import PRODUCTION_MODEL
+    from forecasting.store import read_frame
+
+    out = tmp_path / "forecast.json"
+    argv = ["forecast", "--as-of", "2026-02-26", "--db", str(store), "--output", str(out)]
+    assert main(argv) == 0
+    payload = json.loads(out.read_text())
+    assert list(payload) == ["as_of", "model", "weekly", "year_end"]
+    assert payload["as_of"] == "2026-02-26" and payload["model"] == PRODUCTION_MODEL
+    assert len(payload["weekly"]) == 13
+    assert payload["weekly"][0]["week_ending"] == "2026-03-01"
+    for week in payload["weekly"]:
+        assert list(week) == ["week_ending", "mean", "p10", "p50", "p90"]
+        assert week["p10"] <= week["p50"] <= week["p90"]
+    year_end = payload["year_end"]
+    assert list(year_end) == ["year", "observed_ytd", "mean", "p10", "p50", "p90", "prob_exceeds"]
+    assert (year_end["year"], year_end["observed_ytd"]) == (2026, 2209)
+    assert {"2025", "2024"} <= set(year_end["prob_exceeds"])
+    assert all(0 <= p <= 1 for p in year_end["prob_exceeds"].values())
+
+    held = read_frame(str(store), "SELECT model, production, year_end_p50 FROM forecasts")
+    assert len(held) == 5 and held["production"].sum() == 1
+    production = held[held["production"]].iloc[0]
+    assert production["model"] == PRODUCTION_MODEL
+    assert production["year_end_p50"] == pytest.approx(year_end["p50"])
+
+
+def test_forecast_to_stdout_is_only_json(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["forecast", "--as-of", "2026-01-31", "--db", str(store), "--horizon-weeks", "4"]
+    assert main(argv) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["as_of"] == "2026-01-31" and len(payload["weekly"]) == 4
+    # Seeded: the same forecast twice is the same JSON.
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out) == payload
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["forecast", "--as-of", "26/02/2026"],
+        ["forecast", "--as-of", "2026-02-26", "--horizon-weeks", "0"],
+        ["backfill", "--start", "2025-06-01"],
+        ["backfill", "--start", "2025-08-01", "--end", "2025-06-01"],
+        ["backfill", "--start", "2025-06-01", "--end", "2025-06-30", "--models", "oracle"],
+        ["backfill", "--start", "2025-06-01", "--end", "2025-06-30", "--dask-address", "tcp://x:1"],
+        ["backtest", "--start", "2025-06-01", "--end", "2025-06-30", "--every", "2M"],
+    ],
+)
+def test_bad_arguments_are_one_line_exit_2(
+    argv: list[str], store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        status = main([*argv, "--db", str(store)])
+        raise SystemExit(status)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2
+    assert len(err) == 1 and err[0].startswith("crossings"), err
+
+
+def test_forecast_with_no_data_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["forecast", "--as-of", "2026-02-26", "--db", str(tmp_path / "empty.duckdb")]) == 1
+    assert "no figures" in capsys.readouterr().err
+
+
+def test_backtest_stores_three_tables_and_prints_scores(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from forecasting.store import read_frame
+
+    argv = ["backtest", "--start", "2025-09-01", "--end", "2025-10-31", "--every", "4W",
+            "--models", "seasonal_naive", "ensemble", "--db", str(store)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "seasonal_naive" in out and "ensemble" in out
+    scores = read_frame(str(store), "SELECT * FROM backtest_scores")
+    assert set(scores["model"]) == {"seasonal_naive", "ensemble"}
+    forecasts = read_frame(str(store), "SELECT DISTINCT origin FROM backtest_forecasts")
+    assert sorted(forecasts["origin"].dt.date) == [date(2025, 9, 7), date(2025, 10, 5)]
+    year_end = read_frame(str(store), "SELECT DISTINCT origin FROM backtest_year_end")
+    assert list(year_end["origin"].dt.date) == [date(2025, 9, 30)]
+    # Running it again replaces the same rows rather than adding to them.
+    assert main(argv) == 0
+    again = read_frame(str(store), "SELECT count(*) AS n FROM backtest_scores")
+    assert again["n"].iloc[0] == 2
+
+
+def test_as_of_reads_for_backtest_match_the_store(store: Path) -> None:
+    """Backtests read once per span of publications; each origin still sees only its past."""
+    from flows.core import AsOfReader
+    from forecasting.store import read_as_of
+
+    reader = AsOfReader(store, date(2025, 12, 31))
+    for d in (date(2025, 3, 2), date(2025, 9, 30), date(2025, 12, 31)):
+        assert reader.daily(d).equals(read_as_of(store, d).daily)
+        assert reader.daily(d)["date"].max() == d
+    assert reader.reads == 1
+
+
+def test_report_command_writes_index(store: Path, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    env_db = os.environ.get("CROSSINGS_DB")
+    assert main(["report", "--db", str(store), "--reports-dir", str(reports)]) == 0
+    assert (reports / "index.html").is_file()
+    assert (reports / "2026-02-26" / "index.html").is_file()
+    assert os.environ.get("CROSSINGS_DB") == env_db

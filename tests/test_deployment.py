@@ -1,0 +1,168 @@
+"""prefect.yaml for real: a Prefect server, a process worker, `prefect deploy`, and runs.
+
+Starts `prefect server start` (SQLite in a temporary PREFECT_HOME, on a free 127.0.0.1 port,
+offline) and `prefect worker start` on the work pool, deploys both deployments from the project
+root, runs the nightly deployment to completion, then the backfill deployment with parameters,
+and checks that a wrongly typed parameter is refused. The worker passes its environment to flow
+runs, which is how the nightly deployment finds its store, reports folder and source.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+POOL = "crossings-pool"
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _prefect() -> list[str]:
+    script = Path(sys.executable).with_name("prefect")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "prefect"]
+
+
+def _start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    """A background process in its own session, so teardown can stop it and its children."""
+    return subprocess.Popen(
+        argv, env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)  # our own session: the process and its children only
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def _wait_for(what: str, check, timeout: float, log: Path) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"{what} not ready after {timeout:.0f} s; log:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def prefect_server(tmp_path: Path, latest_release: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+        "PREFECT_API_URL": api,
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_UI_ENABLED": "false",
+        "PREFECT_WORKER_QUERY_SECONDS": "1",  # pick runs up at once (default: every 10 s)
+        "PREFECT_WORKER_PREFETCH_SECONDS": "1",
+        # What the nightly deployment reads, via the worker's environment.
+        "CROSSINGS_DB": str(tmp_path / "store" / "crossings.duckdb"),
+        "CROSSINGS_REPORTS_DIR": str(tmp_path / "reports"),
+        "CROSSINGS_RAW_DIR": str(tmp_path / "raw"),
+        "CROSSINGS_SOURCE": str(latest_release),
+    }
+    log = tmp_path / "server.log"
+    server = _start(
+        [*_prefect(), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, log
+    )
+    try:
+        _wait_for(
+            "prefect server", lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200,
+            180, log,
+        )
+        yield api, env
+    finally:
+        _stop(server)
+
+
+def _run(argv: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*_prefect(), *argv], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_deployments_run_on_a_real_server_and_worker(
+    prefect_server: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    from forecasting.store import read_frame
+
+    api, env = prefect_server
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    worker_log = tmp_path / "worker.log"
+    worker = _start(
+        [*_prefect(), "worker", "start", "--pool", POOL, "--type", "process"], env, worker_log
+    )
+    try:
+        # The worker creates the process pool; deploy once it exists.
+        _wait_for(
+            "work pool",
+            lambda: httpx.get(f"{api}/work_pools/{POOL}", timeout=2).status_code == 200,
+            120, worker_log,
+        )
+        deployed = _run(["--no-prompt", "deploy", "--all"], env)
+        assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+        timings["deploy"] = time.perf_counter() - started
+
+        nightly = _run(["deployment", "run", "nightly/nightly", "--watch"], env)
+        assert nightly.returncode == 0, nightly.stdout + nightly.stderr + worker_log.read_text()
+        assert "Completed" in nightly.stdout
+        timings["nightly"] = time.perf_counter() - started
+        db = Path(env["CROSSINGS_DB"])
+        held = read_frame(db, "SELECT as_of, model, production FROM forecasts")
+        assert set(held["as_of"].dt.date.astype(str)) == {"2026-02-26"}
+        assert held["production"].sum() == 1
+        assert (Path(env["CROSSINGS_REPORTS_DIR"]) / "index.html").is_file()
+
+        backfill = _run(
+            ["deployment", "run", "backfill/backfill", "--watch",
+             "--param", "start=2025-06-01", "--param", "end=2025-06-15",
+             "--param", 'models=["seasonal_naive", "ensemble"]'],
+            env,
+        )
+        assert backfill.returncode == 0, backfill.stdout + backfill.stderr
+        timings["backfill"] = time.perf_counter() - started
+        held = read_frame(db, "SELECT DISTINCT as_of FROM forecasts WHERE as_of < '2026-01-01'")
+        assert sorted(held["as_of"].dt.date.astype(str)) == [
+            "2025-06-01", "2025-06-08", "2025-06-15"
+        ]
+
+        # enforce_parameter_schema: wrongly typed parameters never become a run.
+        for bad in ("horizon_weeks=thirteen", "every=monthly"):
+            refused = _run(
+                ["deployment", "run", "backfill/backfill", "--param", "start=2025-06-01",
+                 "--param", "end=2025-06-15", "--param", bad],
+                env,
+            )
+            assert refused.returncode != 0, refused.stdout
+            assert "Validation failed" in refused.stdout + refused.stderr, refused.stdout
+        print("seconds since worker start:", {k: round(v, 1) for k, v in timings.items()})
+    finally:
+        _stop(worker)

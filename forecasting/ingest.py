@@ -6,13 +6,12 @@ transaction, so bad input or a failed download changes nothing.
 
 from __future__ import annotations
 
-import stat
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 from forecasting import store
-from forecasting.release import BadInput, Release, read_release
+from forecasting.release import Release, read_capped, read_release
 
 __all__ = ["DEFAULT_RAW_DIR", "GovukIngest", "read_source", "ingest_source", "ingest_from_govuk"]
 
@@ -25,22 +24,7 @@ def read_source(source: str | Path, *, today: date | None = None) -> Release:
     if path.suffix.lower() in {".html", ".htm"}:
         from forecasting.govuk import MAX_PAGE_BYTES, parse_last_7_days
 
-        try:
-            info = path.stat()
-            if not stat.S_ISREG(info.st_mode):
-                raise BadInput(path, "is not a regular file")
-            if info.st_size > MAX_PAGE_BYTES:
-                raise BadInput(
-                    path,
-                    f"is {info.st_size:,} bytes, over the {MAX_PAGE_BYTES:,}-byte limit "
-                    "for the page",
-                )
-            with path.open("rb") as handle:
-                content = handle.read(MAX_PAGE_BYTES + 1)
-        except OSError as exc:
-            raise BadInput(path, f"cannot be read ({exc.strerror or exc})") from None
-        if len(content) > MAX_PAGE_BYTES:
-            raise BadInput(path, f"is over the {MAX_PAGE_BYTES:,}-byte limit for the page")
+        content = read_capped(path, MAX_PAGE_BYTES, "the page")
         return parse_last_7_days(content, path.name, today=today)
     return read_release(path, today=today)
 

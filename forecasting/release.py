@@ -34,6 +34,7 @@ __all__ = [
     "MAX_SHEET_CELLS",
     "MAX_COUNT",
     "read_release",
+    "read_capped",
     "parse_release_bytes",
     "released_on_from_name",
     "check_daily",
@@ -155,21 +156,28 @@ def released_on_from_name(name: str) -> date | None:
 def read_release(path: str | Path, *, today: date | None = None) -> Release:
     """Read and check a weekly ODS release from disk."""
     path = Path(path)
+    content = read_capped(path, MAX_ODS_BYTES, "a release")
+    return parse_release_bytes(content, path.name, today=today)
+
+
+def read_capped(path: Path, max_bytes: int, what: str) -> bytes:
+    """A regular file's bytes, refused (BadInput) before reading when over `max_bytes`."""
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
             # A directory, FIFO or device (/dev/zero) would fail or never end when read.
             raise BadInput(path, "is not a regular file")
-        if info.st_size > MAX_ODS_BYTES:
+        if info.st_size > max_bytes:
             raise BadInput(
-                path,
-                f"is {info.st_size:,} bytes, over the {MAX_ODS_BYTES:,}-byte limit for a release",
+                path, f"is {info.st_size:,} bytes, over the {max_bytes:,}-byte limit for {what}"
             )
         with path.open("rb") as handle:
-            content = handle.read(MAX_ODS_BYTES + 1)  # the file may grow after stat()
+            content = handle.read(max_bytes + 1)  # the file may grow after stat()
     except OSError as exc:
         raise BadInput(path, f"cannot be read ({exc.strerror or exc})") from None
-    return parse_release_bytes(content, path.name, today=today)
+    if len(content) > max_bytes:
+        raise BadInput(path, f"is over the {max_bytes:,}-byte limit for {what}")
+    return content
 
 
 def parse_release_bytes(content: bytes, file_name: str, *, today: date | None = None) -> Release:

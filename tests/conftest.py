@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,22 @@ def page_paths() -> list[Path]:
 def db_path(tmp_path: Path) -> Path:
     """A fresh DuckDB file on disk for one test."""
     return tmp_path / "crossings.duckdb"
+
+
+@pytest.fixture(scope="session")
+def latest_store(tmp_path_factory: pytest.TempPathFactory, latest_release: Path) -> Path:
+    """A store holding the 27 February 2026 release, built once; tests that write use a copy."""
+    from forecasting.ingest import ingest_source
+
+    db = tmp_path_factory.mktemp("latest-store") / "crossings.duckdb"
+    ingest_source(db, latest_release)
+    return db
+
+
+@pytest.fixture
+def store_copy(latest_store: Path, tmp_path: Path) -> Path:
+    """A private copy of `latest_store` for one test to change."""
+    db = tmp_path / "store" / "crossings.duckdb"
+    db.parent.mkdir()
+    shutil.copy2(latest_store, db)
+    return db

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from datetime import date
@@ -21,21 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("prefect", "prophet", "plotly", "statsmodels")
 
 
-@pytest.fixture(scope="module")
-def latest_store(tmp_path_factory: pytest.TempPathFactory, latest_release: Path) -> Path:
-    """A store holding the 27 February 2026 release (data through 26 February)."""
-    from forecasting.ingest import ingest_source
-
-    db = tmp_path_factory.mktemp("latest") / "crossings.duckdb"
-    ingest_source(db, latest_release)
-    return db
-
-
 @pytest.fixture
-def store(latest_store: Path, tmp_path: Path) -> Path:
-    db = tmp_path / "crossings.duckdb"
-    shutil.copy(latest_store, db)
-    return db
+def store(store_copy: Path) -> Path:
+    """A private store holding the 27 February 2026 release."""
+    return store_copy
 
 
 def _imports_after(argv: list[str]) -> tuple[int, list[str]]:

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import test_bad_input
-from test_bad_input import (
+from cli_run import (
     assert_one_line_refusal,
     child_env,
     consistency_problems,
@@ -29,10 +28,6 @@ from test_bad_input import (
 )
 
 from forecasting.govuk import INGEST_HINT, Retry, SourceUnavailable, fetch_latest
-
-# Fixtures shared with test_bad_input.py (a store holding the latest real release).
-base_store = test_bad_input.base_store
-store_copy = test_bad_input.store_copy
 
 FAST = Retry(attempts=3, backoff=0.01, max_delay=0.05)
 

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from cli_run import Run, child_env, run_cli
 from govuk_server import GovukServer
 
 from forecasting import store
 from forecasting.release import read_release
 
 
-def crossings(*args: str, base_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CROSSINGS_GOVUK_URL": base_url}
-    return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
-        capture_output=True, text=True, timeout=180, env=env, cwd=cwd,
-    )
+def crossings(*args: str | Path, base_url: str, cwd: Path) -> Run:
+    """`crossings ARGS` in a fresh interpreter, with GOV.UK at `base_url`."""
+    return run_cli(list(args), cwd=cwd, env=child_env(CROSSINGS_GOVUK_URL=base_url), timeout=180)
 
 
 def snapshot(db: Path) -> list:
@@ -37,7 +32,7 @@ def test_ingest_stores_newest_release_and_last_7_days(
     db = tmp_path / "crossings.duckdb"
     result = crossings("ingest", "--db", str(db), "--raw-dir", str(tmp_path / "raw"),
                        base_url=govuk_server.url, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.status == 0, result.stderr
     pubs = store.held_publications(db)
     assert sorted(pubs["kind"]) == ["last_7_days", "weekly_release"]
     ods = pubs[pubs["kind"] == "weekly_release"].iloc[0]
@@ -55,7 +50,7 @@ def test_ingest_stores_newest_release_and_last_7_days(
     govuk_server.use_release("27_February_2026")
     result = crossings("ingest", "--db", str(db), "--raw-dir", str(tmp_path / "raw"),
                        base_url=govuk_server.url, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.status == 0, result.stderr
     assert "27_February_2026" in result.stdout
     overlap = store.read_frame(
         db,
@@ -77,10 +72,10 @@ def test_second_run_with_nothing_new_changes_nothing(
 ) -> None:
     db = tmp_path / "crossings.duckdb"
     first = crossings("ingest", "--db", str(db), base_url=govuk_server.url, cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
+    assert first.status == 0, first.stderr
     before = snapshot(db)
     second = crossings("ingest", "--db", str(db), base_url=govuk_server.url, cwd=tmp_path)
-    assert second.returncode == 0, second.stderr
+    assert second.status == 0, second.stderr
     assert snapshot(db) == before
     assert "nothing new" in second.stdout
     # Conditional requests: the second fetch of the ODS sent the stored validators.
@@ -99,13 +94,13 @@ def test_unreachable_govuk_leaves_store_unchanged(
     govuk_server.fault("publication", status=404)
     govuk_server.fault("ods", status=404)
     result = crossings("ingest", "--db", str(db), base_url=govuk_server.url, cwd=tmp_path)
-    assert result.returncode == 3
+    assert result.status == 3
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "crossings ingest --source" in lines[0]
     assert snapshot(db) == before
 
     refused = crossings("ingest", "--db", str(db), base_url="http://127.0.0.1:9", cwd=tmp_path)
-    assert refused.returncode == 3
+    assert refused.status == 3
     assert len(refused.stderr.strip().splitlines()) == 1
     assert snapshot(db) == before
 
@@ -114,7 +109,7 @@ def test_ingest_from_a_url(govuk_server: GovukServer, tmp_path: Path) -> None:
     db = tmp_path / "crossings.duckdb"
     result = crossings("ingest", "--source", govuk_server.ods_url, "--db", str(db),
                        "--raw-dir", str(tmp_path / "raw"), base_url=govuk_server.url, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.status == 0, result.stderr
     pubs = store.held_publications(db)
     assert pubs.iloc[0]["discovered_via"] == "given_url"
     assert pubs.iloc[0]["url"] == govuk_server.ods_url

@@ -108,3 +108,80 @@ def test_costly_models_give_non_negative_paths(daily: pd.DataFrame) -> None:
     for paths in out.values():
         assert paths.shape == (1000, 10) and (paths >= 0).all()
         assert np.isfinite(paths).all()
+
+
+def test_holt_winters_candidates_are_in_the_menu() -> None:
+    hw = [c for c in m.CANDIDATES if c.hw is not None]
+    assert len(hw) == 16 and all(0 < c.hw[3] < 1 for c in hw)
+    x = m.to_model_scale(np.full(200, 50.0))
+    # A flat series stays flat: level = its value, no trend, no seasonal shape.
+    assert np.allclose(m._origin_matrix(x, np.array([150, 199]), 30, hw[0]), x[0])
+
+
+def test_year_end_errors_only_score_years_known_at_the_origin(daily: pd.DataFrame) -> None:
+    origin = date(2024, 6, 30)
+    hist = m.weekly_history(daily, origin)
+    x = m.to_model_scale(hist.y)
+    cases = m._year_end_cases(len(x))
+    assert cases and all(o < len(x) - 1 for _, o in cases)
+    fc = m._origin_matrix(x, np.array([o for _, o in cases]), 30, m.PROFILE)
+    errs = m.year_end_errors(hist, x, "profile", 2024, cases, fc)
+    # 2019-2023 can be scored at 30 June 2024; 2018 is too early for the profile to run.
+    assert sorted(errs) == [2019, 2020, 2021, 2022, 2023]
+    assert all(len(e) == 2 * m.YE_NEIGHBOURS + 1 for e in errs.values())
+    # Later data cannot reach them: the same errors from a history with garbage after the origin.
+    changed = daily.copy()
+    changed.loc[changed["date"] > origin, "migrants_arrived"] = 10**5
+    hist2 = m.weekly_history(changed, origin)
+    errs2 = m.year_end_errors(hist2, m.to_model_scale(hist2.y), "profile", 2024, cases, fc)
+    assert all(np.array_equal(errs[y], errs2[y]) for y in errs)
+    spread = m.year_end_spread(errs)
+    assert spread is not None and spread > 0
+    assert m.year_end_spread({2023: errs[2023]}) is None  # one year is too little evidence
+
+
+def test_year_end_errors_are_zero_for_a_perfect_forecast() -> None:
+    # A constant series is forecast exactly by the seasonal naive: no error, no widening.
+    start = date(2018, 1, 1)
+    df = pd.DataFrame(
+        {"date": [start + timedelta(days=i) for i in range(3 * 365)], "migrants_arrived": 10}
+    )
+    hist = m.weekly_history(df, date(2020, 6, 28))
+    x = m.to_model_scale(hist.y)
+    cases = m._year_end_cases(len(x))
+    fc = m._origin_matrix(x, np.array([o for _, o in cases]), 40, m.SNAIVE)
+    errs = m.year_end_errors(hist, x, "seasonal_naive", 2020, cases, fc)
+    assert errs and all(np.allclose(e, 0.0) for e in errs.values())
+
+
+def test_widen_year_end_keeps_median_and_only_widens() -> None:
+    rng = np.random.default_rng(0)
+    paths = rng.gamma(5.0, 100.0, size=(2000, 10))
+    share = np.r_[np.ones(6), 0.5, np.zeros(3)]
+    wide = m._widen_year_end(paths, share, 1.0)
+    tot, tot2 = paths @ share, wide @ share
+    assert np.median(tot2) == pytest.approx(np.median(tot), rel=1e-3)
+    spread = np.subtract(*np.quantile(np.log(tot2 + m.OFFSET * 6.5), [0.9, 0.1])) / 2.563
+    assert spread == pytest.approx(1.0, rel=0.02)
+    ratio = wide / paths  # each path scaled by one factor, so its weekly shape is kept
+    assert np.allclose(ratio, ratio[:, :1]) and (wide >= 0).all()
+    assert m._widen_year_end(paths, share, 0.01) is paths  # never narrowed
+    assert m._widen_year_end(paths, share, None) is paths
+
+
+def test_calibration_widens_year_end_and_ignores_later_data(
+    daily: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecasting.forecast import forecast_as_of
+
+    d = date(2025, 3, 31)
+    on = forecast_as_of(daily, d, horizon_weeks=4, models=["ensemble"])
+    changed = daily.copy()
+    changed.loc[changed["date"] > d, "migrants_arrived"] = 0
+    again = forecast_as_of(changed, d, horizon_weeks=4, models=["ensemble"])
+    assert np.array_equal(on.year_end_paths["ensemble"], again.year_end_paths["ensemble"])
+    monkeypatch.setattr(m, "CALIBRATE_YEAR_END", False)
+    off = forecast_as_of(daily, d, horizon_weeks=4, models=["ensemble"])
+    ye_on, ye_off = on.to_json_dict()["year_end"], off.to_json_dict()["year_end"]
+    assert ye_on["p90"] - ye_on["p10"] > ye_off["p90"] - ye_off["p10"]
+    assert ye_on["p50"] == pytest.approx(ye_off["p50"], rel=0.02)

@@ -12,19 +12,14 @@ import string
 from pathlib import Path
 
 import pytest
-import test_bad_input
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from test_bad_input import (
+from cli_run import (
     child_env,
     run_cli,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forecasting.govuk import safe_file_name
-
-# Fixtures shared with test_bad_input.py (a store holding the latest real release).
-base_store = test_bad_input.base_store
-store_copy = test_bad_input.store_copy
 
 OUTCOMES = {
     "as_of_not_a_date": (2, "'../../etc' is not a date like 2026-02-26"),

@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_run import run_cli
 
-from forecasting.ingest import ingest_source
 from forecasting.release import read_release
 from forecasting.ytd import headline, ordinal, year_to_date
-
-
-def crossings(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, timeout=120
-    )
 
 
 @pytest.fixture(scope="module")
 def daily(latest_release: Path) -> pd.DataFrame:
     return read_release(latest_release).daily
-
-
-@pytest.fixture(scope="module")
-def store_db(tmp_path_factory: pytest.TempPathFactory, latest_release: Path) -> Path:
-    db = tmp_path_factory.mktemp("ytd") / "crossings.duckdb"
-    ingest_source(db, latest_release)
-    return db
 
 
 def test_2025_leads_at_31_march_not_2023(daily: pd.DataFrame) -> None:
@@ -81,20 +66,20 @@ def test_ordinals() -> None:
     ]
 
 
-def test_cli_prints_the_facts_with_thousands_separators(store_db: Path) -> None:
-    result = crossings("ytd", "--as-of", "2025-03-31", "--db", str(store_db))
-    assert result.returncode == 0, result.stderr
+def test_cli_prints_the_facts_with_thousands_separators(latest_store: Path) -> None:
+    result = run_cli(["ytd", "--as-of", "2025-03-31", "--db", latest_store])
+    assert result.status == 0, result.stderr
     lines = {line.split()[0]: line for line in result.stdout.splitlines() if line[:2] == "20"}
     assert "6,642" in lines["2025"] and "1st" in lines["2025"]
     assert "3,793" in lines["2023"] and "4th" in lines["2023"]
 
-    result = crossings("ytd", "--as-of", "2023-03-31", "--db", str(store_db))
+    result = run_cli(["ytd", "--as-of", "2023-03-31", "--db", latest_store])
     assert "3,793" in result.stdout and "2nd highest" in result.stdout
     assert "4,548" in result.stdout
 
 
-def test_cli_json_for_machines(store_db: Path) -> None:
-    result = crossings("ytd", "--db", str(store_db), "--format", "json")
+def test_cli_json_for_machines(latest_store: Path) -> None:
+    result = run_cli(["ytd", "--db", latest_store, "--format", "json"])
     payload = json.loads(result.stdout)
     assert payload["as_of"] == "2026-02-26"
     by_year = {y["year"]: y for y in payload["years"]}
@@ -103,7 +88,7 @@ def test_cli_json_for_machines(store_db: Path) -> None:
 
 
 def test_cli_on_empty_store_says_what_to_do(tmp_path: Path) -> None:
-    result = crossings("ytd", "--db", str(tmp_path / "none.duckdb"))
-    assert result.returncode == 1
+    result = run_cli(["ytd", "--db", tmp_path / "none.duckdb"])
+    assert result.status == 1
     assert "crossings ingest" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

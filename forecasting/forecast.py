@@ -3,7 +3,10 @@
 This is the one entry point the CLI and the Prefect flows call. It takes the store's "as known on
 date D" daily frame, drops every row after `as_of` (so a forecast can only see what was known),
 and turns each model's weekly sample paths into the published JSON: weekly mean/p10/p50/p90 and
-the year-end total as observed year-to-date plus each path's remaining days.
+the year-end total as observed year-to-date plus each path's remaining days. The models widen
+their paths so the spread of the remaining-year total matches their own errors at the same point
+of earlier years (see `forecasting.models.year_end_errors`); that is why `year` and the in-year
+share of each week are passed down.
 
 Partial weeks. Models forecast whole Monday-Sunday weeks after the last complete week with data.
 A week that is partly observed is reported as its observed days plus the path's week total
@@ -137,8 +140,6 @@ def forecast_as_of(
     year_end_week = max(0, (_sunday_on_or_after(dec31) - base).days // 7)
     model_horizon = max(offset + horizon_weeks - 1, year_end_week, 1)
 
-    raw, weights = simulate_models(hist, model_horizon, n_paths, seed, names)
-
     # Per model week: observed days already in it and the share of its days still to come;
     # and the share of its days that are both to come and inside `year`.
     last = _day_number(data_through)
@@ -148,6 +149,11 @@ def forecast_as_of(
     in_year = (
         future & (week_days >= _day_number(date(year, 1, 1))) & (week_days <= _day_number(dec31))
     ).sum(axis=1) / 7.0
+
+    raw, weights = simulate_models(
+        hist, model_horizon, n_paths, seed, names, year=year, year_weights=in_year
+    )
+
     cum = np.concatenate(([0.0], np.cumsum(day_values)))
     lo = np.searchsorted(day_no, week_days[:, 0], side="left")
     hi = np.searchsorted(day_no, week_days[:, -1], side="right")

@@ -1,7 +1,7 @@
 """Weekly models of Channel small-boat crossings, each returning simulated sample paths.
 
 Every model works on Monday-Sunday weekly totals (labelled by the Sunday, `week_ending`) of the
-complete weeks known at the forecast origin, on the scale log(y + 300): the series has many zero
+complete weeks known at the forecast origin, on the scale log(y + 100): the series has many zero
 weeks, bursts of 1,000+ and year-to-year level shifts; logs make level shifts multiplicative, the
 offset stops near-zero winter weeks from dominating, and the inverse is floored at 0 so no path
 is ever negative.
@@ -11,18 +11,24 @@ at every weekly origin in the last three years of the history (never reading pas
 and each sampled path adds the whole error trajectory (horizons 1..H) of one such origin to the
 point forecast. Sampling trajectories, not single errors, keeps the correlation between
 horizons, so sums over the rest of the year get honest spread. Errors are centred on their
-median per horizon (past bias is not carried into the future) and widened by 15% (conformal-style
-allowance for the future being less like the past than the past was like itself). Prophet and
-the statsmodels models are too costly to re-fit at hundreds of inner origins, so they borrow the
-profile model's error trajectories (their point forecast is their own).
+median per horizon (past bias is not carried into the future). Prophet and the statsmodels
+models are too costly to re-fit at hundreds of inner origins, so they borrow the profile model's
+error trajectories (their point forecast is their own).
 
-The ensemble mixes the cheap candidates (seasonal naive and seasonal-profile variants) with
-weights ~ MAE^-4 from that inner rolling-origin backtest, scored only on weeks already known at
-the origin; see `benchmarks/model_scores.md` for the measured figures.
+Three years of overlapping trajectories contain one or two year-level surprises at most, so the
+year-end spread is then calibrated separately: the cheap model is re-run at the same point of
+every earlier year (data known then), and the paths are widened until the spread of their
+remaining-year totals matches those inner year-end errors (`year_end_errors`).
+
+The ensemble mixes the cheap candidates (seasonal naive, seasonal-profile variants and damped
+Holt-Winters variants run as one causal numpy pass) with weights ~ 1/MAE from that inner
+rolling-origin backtest, scored only on weeks already known at the origin; see
+`benchmarks/model_scores.md` for the measured figures.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from collections.abc import Sequence
@@ -34,6 +40,7 @@ import pandas as pd
 
 __all__ = [
     "CANDIDATES",
+    "HW_CANDIDATES",
     "Candidate",
     "MODEL_NAMES",
     "OFFSET",
@@ -45,6 +52,8 @@ __all__ = [
     "weekly_history",
     "simulate_models",
     "SEASON",
+    "year_end_errors",
+    "year_end_spread",
 ]
 
 SEASON = 52
@@ -59,17 +68,22 @@ MODEL_NAMES: tuple[str, ...] = (
 # ets_damped is opt-in: more accurate than nb_glm here but ~0.6 s per fit (see benchmarks).
 DEFAULT_MODELS: tuple[str, ...] = ("seasonal_naive", "profile", "prophet", "nb_glm", "ensemble")
 
-# Inner backtest (ensemble weights) and error pool settings. Fixed design constants, picked by
-# comparing a few values on the 2022-2025 backtest (see benchmarks/model_scores.md); nothing
-# here is fitted per origin except through the inner backtest, which only sees the past.
+# Inner backtest (ensemble weights) and error pool settings. How each was chosen (see
+# benchmarks/model_scores.md, "How constants were chosen"):
+# - OFFSET and WEIGHT_POWER: selected on weekly origins of Jul 2019 - Dec 2021 (before the
+#   2022-2025 evaluation) from {30, 100, 300, 1000} x {1, 2, 4}; 100 and 300 tie there.
+# - WIDEN = 1 and POOL_CENTER = 1 a priori: the pool is used as measured, centred on its median
+#   (past bias is not carried forward); no fudge factor.
+# - INNER_WEEKS, POOL_WEEKS, MIN_HISTORY: kept from the first version (3 years of weekly origins);
+#   their values were not varied.
 INNER_WEEKS = 156  # inner origins used to weight ensemble candidates (3 years)
 INNER_HORIZON = 13  # horizons scored in the inner backtest
 POOL_WEEKS = 156  # origins whose error trajectories are bootstrapped
-WEIGHT_POWER = 4.0  # ensemble weight ~ MAE ** -WEIGHT_POWER
+WEIGHT_POWER = 1.0  # ensemble weight ~ MAE ** -WEIGHT_POWER
 MIN_HISTORY = SEASON + 8  # weeks needed before a cheap model can run at an inner origin
 POOL_CENTER = 1.0  # remove this share of the pool's median error per horizon
-WIDEN = 1.15  # scale of the bootstrapped errors around their median (conformal-style widening)
-OFFSET = 300.0  # models work on log(y + OFFSET): tames zero weeks without letting them dominate
+WIDEN = 1.0  # scale of the bootstrapped errors around their median (1 = as measured)
+OFFSET = 100.0  # models work on log(y + OFFSET): tames zero weeks without letting them dominate
 
 
 def to_model_scale(y: np.ndarray) -> np.ndarray:
@@ -144,6 +158,8 @@ class Candidate:
     half: int = 2  # half-width of the smoothing window on the seasonal profile
     by_sum: bool = False  # level shift from ratios of weekly sums (True) or means of logs
     decay: float = 1.0  # per-week decay of the carried level shift with the horizon
+    # Damped additive Holt-Winters instead of a profile when hw is set: (alpha, beta, gamma, phi).
+    hw: tuple[float, float, float, float] | None = None
 
 
 SNAIVE = Candidate("seasonal_naive")
@@ -169,6 +185,19 @@ CANDIDATES: tuple[Candidate, ...] = (
         for h in (3, 6)
     ),
 )
+# Damped Holt-Winters variants: a level that adapts (alpha) with a damped trend (beta, phi) and a
+# slowly updated seasonal shape (gamma). A small a-priori grid spanning slow to fast adaptation;
+# the inner backtest weights them like the profiles (no value was chosen on evaluation scores).
+HW_CANDIDATES: tuple[Candidate, ...] = tuple(
+    Candidate(
+        f"hw_a{int(a * 100)}_b{int(b * 100)}_g{int(g * 100)}_p{int(p * 100)}", hw=(a, b, g, p)
+    )
+    for a in (0.1, 0.3)
+    for b in (0.01, 0.05)
+    for g in (0.1, 0.3)
+    for p in (0.9, 0.98)
+)
+CANDIDATES = CANDIDATES + HW_CANDIDATES
 
 
 def _point(x: np.ndarray, horizon: int, c: Candidate) -> np.ndarray:
@@ -187,6 +216,8 @@ def _origin_matrix(x: np.ndarray, origins: np.ndarray, horizon: int, c: Candidat
     o = origins[:, None].astype(int)
     n = o + 1
     h = np.arange(1, horizon + 1)[None, :]
+    if c.hw is not None:
+        return _hw_matrix(x, origins, horizon, c)
     if c.years == 0:
         lag = SEASON * np.ceil(h / SEASON).astype(int)
         return x[np.clip(o + h - lag, 0, o)]
@@ -223,6 +254,65 @@ def _origin_matrix(x: np.ndarray, origins: np.ndarray, horizon: int, c: Candidat
     return total / count
 
 
+def _hw_matrix(x: np.ndarray, origins: np.ndarray, horizon: int, c: Candidate) -> np.ndarray:
+    """Damped additive Holt-Winters forecasts from each origin (one causal pass over x).
+
+    The first season initialises the state (level = its mean, no trend, seasonal = its
+    deviations smoothed over 5 weeks), then states are updated week by week, so the state at
+    origin o depends on x[:o+1] only. Origins inside the first season + 8 weeks fall back to the
+    seasonal naive.
+    """
+    assert c.hw is not None
+    phi = c.hw[3]
+    last = int(origins.max())
+    m = SEASON
+    if last < m + 8:
+        return _origin_matrix(x, origins, horizon, SNAIVE)
+    # States through the whole of x: the state at o still depends on x[:o+1] only.
+    levels, trends, seas_arr = _hw_states(np.ascontiguousarray(x, dtype="float64").tobytes(), c.hw)
+    o = origins[:, None].astype(int)
+    h = np.arange(1, horizon + 1)[None, :]
+    damp = np.cumsum(phi ** np.arange(1, horizon + 1))[None, :]
+    idx = o + h - m * np.ceil(h / m).astype(int)
+    fc = levels[o] + damp * trends[o] + seas_arr[np.clip(idx, 0, o)]
+    early = origins < m + 8
+    if early.any():
+        fc[early] = _origin_matrix(x, origins[early], horizon, SNAIVE)
+    return fc
+
+
+@functools.lru_cache(maxsize=128)
+def _hw_states(
+    x_bytes: bytes, params: tuple[float, float, float, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Holt-Winters level, trend and seasonal states after each week (cached: one pass per
+    history and parameter set, however many origins and callers ask)."""
+    alpha, beta, gamma, phi = params
+    x = np.frombuffer(x_bytes, dtype="float64")
+    m = SEASON
+    last = len(x) - 1
+    first = x[:m]
+    kernel = np.ones(5) / 5.0
+    padded = np.concatenate((first[-2:], first, first[:2]))
+    seas = list(np.convolve(padded, kernel, mode="valid") - first.mean())
+    level, trend = float(first.mean()), 0.0
+    levels = np.zeros(last + 1)
+    trends = np.zeros(last + 1)
+    xs = x.tolist()
+    for t in range(m, last + 1):
+        s_old = seas[t - m]
+        new_level = alpha * (xs[t] - s_old) + (1 - alpha) * (level + phi * trend)
+        trend = beta * (new_level - level) + (1 - beta) * phi * trend
+        level = new_level
+        seas.append(gamma * (xs[t] - level) + (1 - gamma) * s_old)
+        levels[t], trends[t] = level, trend
+    for arr in (levels, trends):
+        arr.flags.writeable = False
+    seas_arr = np.asarray(seas)
+    seas_arr.flags.writeable = False
+    return levels, trends, seas_arr
+
+
 def _errors(x: np.ndarray, origins: np.ndarray, fc: np.ndarray) -> np.ndarray:
     """Log errors actual - forecast, NaN where the target week is not yet known."""
     horizon = fc.shape[1]
@@ -240,25 +330,40 @@ class InnerBacktest:
     errors: dict[str, np.ndarray]  # candidate name -> (n_origins, horizon) log errors (NaN unknown)
     forecasts: dict[str, np.ndarray]
     weights: dict[str, float] = field(default_factory=dict)
+    extra_origins: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # forecasts at extra_origins
 
 
-def inner_backtest(x: np.ndarray, horizon: int) -> InnerBacktest:
-    """Run every cheap candidate at each weekly origin of the recent history (data <= origin)."""
+def inner_backtest(x: np.ndarray, horizon: int, extra_origins: Sequence[int] = ()) -> InnerBacktest:
+    """Run every cheap candidate at each weekly origin of the recent history (data <= origin).
+
+    `extra_origins` (indices into x) are forecast in the same vectorised pass, so callers that
+    also need the current origin or year-end inner origins do not re-run every candidate; their
+    forecasts go to `extra` (not into the errors or weights).
+    """
     n = len(x)
     first = max(MIN_HISTORY, n - 1 - max(INNER_WEEKS, POOL_WEEKS) - horizon)
     origins = np.arange(first, n - 1)
+    extra = np.asarray(extra_origins, dtype=int)
+    both = np.concatenate((origins, extra))
     forecasts: dict[str, np.ndarray] = {}
     errors: dict[str, np.ndarray] = {}
+    extras: dict[str, np.ndarray] = {}
     for c in CANDIDATES:
-        fc = _origin_matrix(x, origins, horizon, c) if len(origins) else np.zeros((0, horizon))
-        forecasts[c.name] = fc
-        errors[c.name] = _errors(x, origins, fc)
+        fc = _origin_matrix(x, both, horizon, c) if len(both) else np.zeros((0, horizon))
+        forecasts[c.name] = fc[: len(origins)]
+        extras[c.name] = fc[len(origins) :]
+        errors[c.name] = _errors(x, origins, forecasts[c.name])
     inner = InnerBacktest(origins=origins, errors=errors, forecasts=forecasts)
     inner.weights = _ensemble_weights(x, inner)
     # Ensemble forecasts at the same inner origins, with today's weights.
-    ens = sum(w * forecasts[name] for name, w in inner.weights.items())
-    forecasts["ensemble"] = np.asarray(ens) if len(origins) else np.zeros((0, horizon))
+    for target, source in ((forecasts, forecasts), (extras, extras)):
+        ens = sum(w * source[name] for name, w in inner.weights.items())
+        rows = len(origins) if target is forecasts else len(extra)
+        target["ensemble"] = np.asarray(ens) if rows else np.zeros((0, horizon))
     errors["ensemble"] = _errors(x, origins, forecasts["ensemble"])
+    inner.extra_origins = extra
+    inner.extra = extras
     return inner
 
 
@@ -432,10 +537,16 @@ def simulate_models(
     n_paths: int,
     seed: int,
     models: Sequence[str] | None = None,
+    *,
+    year: int | None = None,
+    year_weights: np.ndarray | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Sample paths (n_paths x horizon weekly totals after the last complete week) per model.
 
     Returns the paths per model and the ensemble weights used. Deterministic for a given seed.
+    With `year` and `year_weights` (share of each model week's days still to come inside `year`)
+    each model's paths are widened so that their year-end spread matches the model's own
+    inner year-end errors (`year_end_errors`, `year_end_spread`).
     """
     names = list(models) if models is not None else list(DEFAULT_MODELS)
     unknown = sorted(set(names) - set(MODEL_NAMES))
@@ -446,22 +557,27 @@ def simulate_models(
     if len(hist.y) == 0:
         raise ValueError("need at least one complete Monday-Sunday week of data to forecast")
     x = to_model_scale(hist.y)
-    inner = inner_backtest(x, horizon)
+    calibrate = year is not None and year_weights is not None and CALIBRATE_YEAR_END
+    cases = _year_end_cases(len(x)) if calibrate else []
+    inner = inner_backtest(x, horizon, [o for _, o in cases] + [len(x) - 1])
+    now = {name: fc[-1] for name, fc in inner.extra.items()}  # forecasts from the origin itself
+    at_cases = {name: fc[:-1] for name, fc in inner.extra.items()}
     rng = np.random.default_rng(seed)
     out: dict[str, np.ndarray] = {}
     ref_pool = _error_pool(inner, PROFILE.name, horizon)
     pick = rng.integers(0, 1 << 30, size=n_paths)
     # No week may exceed 10x the largest week seen so far (at least 5,000): a sanity bound.
     cap = float(to_model_scale(np.array([max(10.0 * hist.y.max(), 5000.0)]))[0])
+    spreads: dict[str, float | None] = {}  # one calibration per cheap model whose errors are used
     for name in names:
         if name == "seasonal_naive":
-            point = _point(x, horizon, SNAIVE)
+            point = now[SNAIVE.name]
             pool = _error_pool(inner, SNAIVE.name, horizon)
         elif name == "profile":
-            point = _point(x, horizon, PROFILE)
+            point = now[PROFILE.name]
             pool = ref_pool
         elif name == "ensemble":
-            point = sum(w * _point(x, horizon, _CAND[c]) for c, w in inner.weights.items())
+            point = now["ensemble"]
             pool = _error_pool(inner, "ensemble", horizon)
         elif name == "prophet":
             point = _prophet_point(hist, horizon)
@@ -473,7 +589,119 @@ def simulate_models(
             point = _ets_point(hist, horizon)
             pool = ref_pool
         out[name] = _paths_from_pool(np.asarray(point), pool, pick, rng, cap)
+        if calibrate:
+            own = name if name in ("seasonal_naive", "ensemble") else PROFILE.name
+            if own not in spreads:
+                errs = year_end_errors(hist, x, own, int(year), cases, at_cases[own])
+                spreads[own] = year_end_spread(errs)
+            out[name] = _widen_year_end(out[name], np.asarray(year_weights), spreads[own])
     return out, dict(inner.weights)
+
+
+# ---------------------------------------------------------------------------------------------
+# Year-end calibration: the weekly error pool spans only ~3 years of overlapping trajectories, so
+# it sees one or two year-level surprises at most. Re-running the cheap model at the same point of
+# each earlier year (data known then, actual remaining-year total known now) measures how wrong
+# remaining-year totals have really been, and the paths are widened to match (never narrowed).
+
+CALIBRATE_YEAR_END = True
+YE_NEIGHBOURS = 2  # inner origins at the same week of each earlier year +- this many weeks
+YE_MIN_YEARS = 2  # fewer earlier years than this: no calibration (too little evidence)
+
+
+def _year_share(sunday: np.datetime64, horizon: int, year: int) -> np.ndarray:
+    """Share of each of the `horizon` weeks after `sunday` whose days fall inside `year`."""
+    start = np.datetime64(f"{year}-01-01", "D").astype("int64")
+    end = np.datetime64(f"{year}-12-31", "D").astype("int64")
+    s = np.datetime64(sunday, "D").astype("int64")
+    days = s + 7 * np.arange(horizon)[:, None] + np.arange(1, 8)[None, :]
+    return ((days >= start) & (days <= end)).sum(axis=1) / 7.0
+
+
+def _log_total(total: np.ndarray | float, weeks: float) -> np.ndarray:
+    """Remaining-year totals on the models' log(y + OFFSET) scale, OFFSET per remaining week."""
+    return np.log(np.maximum(np.asarray(total, dtype="float64"), 0.0) + OFFSET * weeks)
+
+
+def _year_end_cases(n: int) -> list[tuple[int, int]]:
+    """(years back k, inner origin index) at the same week of each earlier year, +- neighbours.
+
+    The week `round(k * 365.2425 / 7)` weeks before the origin, for k = 1, 2, ... while the
+    cheap models have MIN_HISTORY weeks to run on.
+    """
+    cases: list[tuple[int, int]] = []
+    k = 1
+    while True:
+        centre = n - 1 - int(round(k * 365.2425 / 7))
+        if centre - YE_NEIGHBOURS < MIN_HISTORY - 1:
+            return cases
+        cases += [(k, o) for o in range(centre - YE_NEIGHBOURS, centre + YE_NEIGHBOURS + 1)]
+        k += 1
+
+
+def year_end_errors(
+    hist: WeeklyHistory,
+    x: np.ndarray,
+    name: str,
+    year: int,
+    cases: Sequence[tuple[int, int]],
+    forecasts: np.ndarray,
+) -> dict[int, np.ndarray]:
+    """Log errors (actual / forecast) of remaining-year totals at the same point of earlier years.
+
+    `forecasts[i]` is the cheap model's forecast (model scale) from inner origin `cases[i]`,
+    made from x[:origin + 1] only; only years whose remaining weeks are all inside the history
+    are scored, so nothing after the current origin is read. Returns {year: errors}.
+    """
+    n = len(x)
+    counts = from_model_scale(np.asarray(forecasts))
+    horizon = counts.shape[1] if counts.ndim == 2 else 0
+    errs: dict[int, list[float]] = {}
+    for row, (k, o) in enumerate(cases):
+        share = _year_share(hist.week_ending[o], horizon, year - k)
+        used = np.nonzero(share > 0)[0]
+        if len(used) == 0 or o + used[-1] + 1 >= n:
+            continue  # that year's remaining weeks are not all known yet
+        actual = float((share[used] * hist.y[o + 1 + used]).sum())
+        point = float((share * counts[row]).sum())
+        weeks = float(share.sum())
+        errs.setdefault(year - k, []).append(
+            float(_log_total(actual, weeks) - _log_total(point, weeks))
+        )
+    return {yr: np.array(e) for yr, e in errs.items()}
+
+
+def year_end_spread(errors: dict[int, np.ndarray]) -> float | None:
+    """Root-mean-square inner year-end log error (each earlier year counted once), or None.
+
+    None when fewer than YE_MIN_YEARS earlier years can be scored: no calibration then. The
+    bias is part of the RMS on purpose: a model that was off by 40% was off, in either direction.
+    """
+    if len(errors) < YE_MIN_YEARS:
+        return None
+    return float(np.sqrt(np.mean([np.mean(e**2) for e in errors.values()])))
+
+
+def _widen_year_end(paths: np.ndarray, share: np.ndarray, spread: float | None) -> np.ndarray:
+    """Scale each path so the spread of log remaining-year totals is at least `spread`.
+
+    The 10-90% range of the paths' log totals is read as 2.563 standard deviations (normal
+    approximation); if that is below the inner errors' RMS, deviations from the median log total
+    are stretched by the ratio, and each path is scaled by its own factor (weekly shape, path-wise
+    sums and the median are kept).
+    """
+    weeks = float(share[: paths.shape[1]].sum())
+    if spread is None or weeks <= 0:
+        return paths
+    totals = paths @ share[: paths.shape[1]]
+    logs = _log_total(totals, weeks)
+    q10, med, q90 = np.quantile(logs, [0.1, 0.5, 0.9])
+    current = (q90 - q10) / 2.563
+    if current <= 0 or spread <= current:
+        return paths
+    target = np.exp(med + (spread / current) * (logs - med)) - OFFSET * weeks
+    factor = np.where(totals > 0, np.maximum(target, 0.0) / np.where(totals > 0, totals, 1.0), 1.0)
+    return paths * factor[:, None]
 
 
 _CAND = {c.name: c for c in CANDIDATES}

@@ -22,6 +22,18 @@ EXIT_SOURCE_UNAVAILABLE = 3
 EXIT_FAILED = 1
 
 
+def _year_range(text: str) -> tuple[int, int]:
+    """'2021-2025' -> (2021, 2025)."""
+    first, _, last = text.partition("-")
+    try:
+        years = (int(first), int(last or first))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not years like 2021-2025") from None
+    if years[0] > years[1] or years[0] < 2018:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a range of years from 2018 on")
+    return years
+
+
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -142,7 +154,13 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from flows.core import AsOfReader
-    from forecasting.backtest import format_scores, origins_between, run_backtest
+    from forecasting.backtest import (
+        format_scores,
+        format_year_end,
+        origins_between,
+        run_backtest,
+        summarise_year_end,
+    )
     from forecasting.store import latest_daily, save_frames
 
     try:
@@ -163,6 +181,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             reader.daily, args.start, args.end, every=args.every,
             horizon_weeks=args.horizon_weeks, models=args.models,
             progress=lambda done, total: progress(done, total, ""), actuals=truth.daily,
+            year_end_years=args.year_end_years,
         )
     # Which run made the rows (column names avoid SQL keywords such as END).
     run = {
@@ -180,6 +199,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         ],
     )
     print(format_scores(result.scores))
+    if not result.year_end.empty:
+        print(format_year_end(summarise_year_end(result.year_end)))
     print(
         f"{len(result.forecasts['origin'].unique()) if not result.forecasts.empty else 0} "
         f"origins from {args.start} to {args.end} every {args.every}; stored in {db} "
@@ -325,6 +346,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--every", default="4W", help="weeks between origins (default 4W)")
     p.add_argument("--horizon-weeks", type=_positive, default=13)
     p.add_argument("--models", nargs="+", help="default: every model")
+    p.add_argument(
+        "--year-end-years", type=_year_range, metavar="FIRST-LAST",
+        help="year-end origins (31 Mar, 30 Jun, 30 Sep) in these years, e.g. 2021-2025 "
+        "(default: those between --start and --end)",
+    )
     p.set_defaults(func=cmd_backtest)
 
     p = with_db(sub.add_parser("report", help="write the HTML report"))

@@ -27,6 +27,7 @@ __all__ = [
     "summarise_year_end",
     "score_forecasts",
     "format_scores",
+    "format_year_end",
     "mae",
     "pinball_loss",
     "coverage",
@@ -189,16 +190,22 @@ def run_backtest(
     n_paths: int = 1000,
     seed: int = 0,
     actuals: pd.DataFrame | None = None,
+    year_end_years: tuple[int, int] | None = None,
 ) -> BacktestResult:
     """Forecast from every origin between start and end with data as known then, and score.
 
     Week origins are Sundays every `every`; the year-end table also runs 31 Mar/30 Jun/30 Sep
-    origins in the range. Actuals come from `actuals` (default: `daily_as_of(date.today())`,
-    the latest figures), and only weeks/years complete in them are scored.
+    origins in the range, or in the years `year_end_years` (first, last) when given. Actuals
+    come from `actuals` (default: `daily_as_of(date.today())`, the latest figures), and only
+    weeks/years complete in them are scored.
     """
     names = list(models) if models is not None else list(DEFAULT_MODELS)
     week_origins = origins_between(start, end, every)
-    ye_origins = year_end_origins(start, end)
+    if year_end_years is None:
+        ye_origins = year_end_origins(start, end)
+    else:
+        first, last = year_end_years
+        ye_origins = year_end_origins(date(first, 1, 1), date(last, 12, 31))
     truth = actuals if actuals is not None else daily_as_of(date.today())
     series = _daily_series(truth)
     weekly_truth = _weekly_actuals(series)
@@ -340,6 +347,18 @@ def evaluate_year_end(
     out = pd.DataFrame(rows, columns=YEAR_END_COLUMNS)
     out["covered"] = out["covered"].astype("boolean")
     return out
+
+
+def format_year_end(summary: pd.DataFrame) -> str:
+    """The year-end summary (from `summarise_year_end`) as a plain-text table."""
+    lines = [
+        "",
+        f"{'year-end':<16}{'MAPE':>8}{'80% hits':>10}",
+        "-" * 34,
+    ]
+    for r in summary.itertuples():
+        lines.append(f"{r.model:<16}{r.mape * 100:>7.1f}%{f'{r.hits}/{r.n}':>10}")
+    return "\n".join(lines)
 
 
 def summarise_year_end(year_end: pd.DataFrame) -> pd.DataFrame:

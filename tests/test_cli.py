@@ -111,6 +111,7 @@ def test_forecast_to_stdout_is_only_json(
         ["backfill", "--start", "2025-06-01", "--end", "2025-06-30", "--models", "oracle"],
         ["backfill", "--start", "2025-06-01", "--end", "2025-06-30", "--dask-address", "tcp://x:1"],
         ["backtest", "--start", "2025-06-01", "--end", "2025-06-30", "--every", "2M"],
+        ["backtest", "--start", "2025-06-01", "--end", "2025-06-30", "--year-end-years", "2025-21"],
     ],
 )
 def test_bad_arguments_are_one_line_exit_2(
@@ -145,10 +146,17 @@ def test_backtest_stores_three_tables_and_prints_scores(
     assert sorted(forecasts["origin"].dt.date) == [date(2025, 9, 7), date(2025, 10, 5)]
     year_end = read_frame(str(store), "SELECT DISTINCT origin FROM backtest_year_end")
     assert list(year_end["origin"].dt.date) == [date(2025, 9, 30)]
+    assert "year-end" in out and "/1" in out  # MAPE and hits out of one case
     # Running it again replaces the same rows rather than adding to them.
     assert main(argv) == 0
     again = read_frame(str(store), "SELECT count(*) AS n FROM backtest_scores")
     assert again["n"].iloc[0] == 2
+    # Year-end origins can come from years outside the weekly range.
+    assert main([*argv, "--year-end-years", "2024-2024"]) == 0
+    year_end = read_frame(str(store), "SELECT DISTINCT origin FROM backtest_year_end ORDER BY 1")
+    assert [d.date() for d in year_end["origin"]] == [
+        date(2024, 3, 31), date(2024, 6, 30), date(2024, 9, 30), date(2025, 9, 30)
+    ]
 
 
 def test_as_of_reads_for_backtest_match_the_store(store: Path) -> None:

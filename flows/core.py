@@ -32,6 +32,9 @@ __all__ = [
     "contract",
     "slim_read",
     "already_forecast",
+    "covers",
+    "held_forecasts",
+    "save_fits",
     "save_fit",
     "latest_data_through",
 ]
@@ -158,34 +161,58 @@ def already_forecast(
     horizon), all recorded in the store itself, so an unchanged release is never refitted, in
     any process, whichever task runner is used, with nothing else to keep in step.
     """
+    held = held_forecasts(db, [as_of], horizon_weeks)
+    return covers(held.get(as_of, {}), publications, models)
+
+
+def held_forecasts(
+    db: Path, dates: list[date], horizon_weeks: int
+) -> dict[date, dict[str, str]]:
+    """For each date, the models stored with `horizon_weeks` weeks -> the publications they read.
+
+    One query for a whole backfill, instead of one per date.
+    """
     from forecasting.store import read_frame
 
+    if not dates:
+        return {}
     rows = read_frame(
         db,
         """
-        SELECT f.model, f.publications, count(w.week_ending) AS weeks
-        FROM forecasts f LEFT JOIN forecast_weeks w USING (as_of, model)
-        WHERE f.as_of = ? GROUP BY f.model, f.publications
+        SELECT f.as_of, f.model, f.publications
+        FROM forecasts f JOIN forecast_weeks w USING (as_of, model)
+        WHERE f.as_of BETWEEN ? AND ?
+        GROUP BY f.as_of, f.model, f.publications
+        HAVING count(w.week_ending) = ?
         """,
-        [as_of],
+        [min(dates), max(dates), horizon_weeks],
     )
-    if rows.empty:
-        return False
+    held: dict[date, dict[str, str]] = {}
+    for r in rows.itertuples():
+        held.setdefault(pd.Timestamp(r.as_of).date(), {})[r.model] = r.publications
+    return held
+
+
+def covers(held: dict[str, str], publications: list[str], models: list[str]) -> bool:
+    """Whether one date's held forecasts (from `held_forecasts`) cover `models`, from these
+    publications."""
     wanted = ",".join(publications)
-    held = {
-        r.model for r in rows.itertuples() if r.publications == wanted and r.weeks == horizon_weeks
-    }
-    return set(models) <= held
+    return all(held.get(model) == wanted for model in models)
+
+
+def save_fits(db: Path, fits: list[tuple[Fit, Any]]) -> None:
+    """Write several as-of dates' forecasts (all models, production flagged) in one transaction."""
+    from forecasting.store import ForecastRecord, save_forecast_records
+
+    save_forecast_records(
+        db,
+        [ForecastRecord(f.payloads, f.production_model, read, f.cumulative) for f, read in fits],
+    )
 
 
 def save_fit(db: Path, result: Fit, read: Any) -> None:
-    """Write one as-of date's forecasts (all models, production flagged) in short transactions."""
-    from forecasting.store import save_forecasts
-
-    save_forecasts(
-        db, result.payloads, production_model=result.production_model, read=read,
-        cumulative=result.cumulative,
-    )
+    """Write one as-of date's forecasts in one short transaction."""
+    save_fits(db, [(result, read)])
 
 
 def latest_data_through(db: Path) -> date | None:

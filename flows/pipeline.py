@@ -36,12 +36,15 @@ from flows.core import (
     Fit,
     already_forecast,
     as_of_dates,
+    covers,
+    held_forecasts,
     latest_data_through,
     model_names,
     resolve_db,
     resolve_raw_dir,
     resolve_reports_dir,
     save_fit,
+    save_fits,
     slim_read,
 )
 from flows.core import fit as fit_models
@@ -181,6 +184,22 @@ def fit_forecast(
 ) -> Fit:
     """Fit one as-of date's models; pure, so it runs on any worker that can import the project."""
     return fit_models(daily, as_of, horizon_weeks=horizon_weeks, models=models)
+
+
+@task(name="fit-dates", cache_policy=NO_CACHE, task_run_name="fit-{first}-to-{last}")
+def fit_forecasts(
+    work: list[tuple[date, Any]],
+    first: date,
+    last: date,
+    horizon_weeks: int,
+    models: list[str] | None,
+) -> list[Fit]:
+    """Fit several as-of dates in one task: each task run costs the API a few round trips, which
+    would otherwise rival the fit itself (about 0.16 s a date)."""
+    return [
+        fit_models(daily, as_of, horizon_weeks=horizon_weeks, models=models)
+        for as_of, daily in work
+    ]
 
 
 @task(name="write-forecast", cache_policy=NO_CACHE, task_run_name="write-{result.as_of}")
@@ -402,6 +421,13 @@ def make_task_runner(
     raise ValueError(f"task runner {kind!r}: use one of {', '.join(TASK_RUNNERS)}")
 
 
+def _chunks(dates: list[date], workers: int) -> list[list[date]]:
+    """Split the dates into chunks of at most 4, at least two chunks per worker where possible:
+    few task runs (each costs API round trips), yet every worker busy and progress to show."""
+    size = max(1, min(4, len(dates) // (2 * workers) or 1))
+    return [dates[i : i + size] for i in range(0, len(dates), size)]
+
+
 @flow(name="backfill")
 def backfill(
     start: date,
@@ -418,9 +444,10 @@ def backfill(
 ) -> dict:
     """A forecast as of each date from start to end (both included) every `every`.
 
-    Fits run in parallel on the chosen task runner; this flow is the only writer and stores each
-    date's forecasts as soon as its fit returns, so an interrupted backfill keeps what it did and
-    a rerun refits only what is missing or was made from other publications.
+    Fits run in parallel on the chosen task runner, a few dates per task; this flow is the only
+    writer and stores each chunk's forecasts in one short transaction as it returns, so an
+    interrupted backfill keeps what it did and a rerun refits only what is missing or was made
+    from other publications.
     """
     logger = get_run_logger()
     store = resolve_db(db)
@@ -428,6 +455,7 @@ def backfill(
     dates = as_of_dates(start, end, every)
     started = time.perf_counter()
     reader = AsOfReader(store, end)
+    held = {} if force else held_forecasts(store, dates, horizon_weeks)
     reads: dict[date, Any] = {}
     todo: list[date] = []
     skipped: list[date] = []
@@ -435,7 +463,7 @@ def backfill(
         read = reader.read(d)
         if read.daily.empty:
             raise RuntimeError(f"{store}: no figures on or before {d}; ingest releases first")
-        if not force and already_forecast(store, d, read.publications, names, horizon_weeks):
+        if covers(held.get(d, {}), read.publications, names):
             skipped.append(d)
             continue
         reads[d] = read
@@ -448,35 +476,41 @@ def backfill(
     total, done = len(dates), len(skipped)
     _tick(done, total, "already held")
     failures: list[str] = []
+    failed_dates = 0
     if todo:
-        with make_task_runner(task_runner, dask_address) as runner:
+        workers = os.cpu_count() or 2
+        with make_task_runner(task_runner, dask_address, workers) as runner:
             futures = {
                 runner.submit(
-                    fit_forecast,
+                    fit_forecasts,
                     {
-                        "daily": reads[d].daily,
-                        "as_of": d,
+                        "work": [(d, reads[d].daily) for d in chunk],
+                        "first": chunk[0],
+                        "last": chunk[-1],
                         "horizon_weeks": horizon_weeks,
                         "models": names,
                     },
-                ): d
-                for d in todo
+                ): chunk
+                for chunk in _chunks(todo, workers)
             }
+            # Fits come back in any order; the flow alone writes them, one short transaction
+            # per chunk of dates.
             for future in as_completed(list(futures)):
-                d = futures[future]
+                chunk = futures[future]
                 try:
-                    result: Fit = future.result()
+                    results: list[Fit] = future.result()
                 except Exception as exc:
-                    failures.append(f"{d}: {exc}")
-                    logger.error("fit as of %s failed: %s", d, exc)
+                    failures.append(f"{chunk[0]}..{chunk[-1]}: {exc}")
+                    failed_dates += len(chunk)
+                    logger.error("fits as of %s..%s failed: %s", chunk[0], chunk[-1], exc)
                 else:
-                    write_forecast(store, result, slim_read(reads.pop(d)))
-                done += 1
-                _tick(done, total, f"as of {d}")
+                    save_fits(store, [(r, slim_read(reads.pop(r.as_of))) for r in results])
+                done += len(chunk)
+                _tick(done, total, f"as of {chunk[0]}..{chunk[-1]}")
     seconds = time.perf_counter() - started
     summary = {
         "dates": [d.isoformat() for d in dates],
-        "fitted": len(todo) - len(failures),
+        "fitted": len(todo) - failed_dates,
         "skipped": len(skipped),
         "failed": failures,
         "task_runner": task_runner,
@@ -487,7 +521,7 @@ def backfill(
     _backfill_artifact(summary, start, end, every, names)
     if failures:
         raise RuntimeError(
-            f"{len(failures)} of {len(todo)} fits failed (the rest are stored): {failures[0]}"
+            f"{failed_dates} of {len(todo)} fits failed (the rest are stored): {failures[0]}"
         )
     logger.info(
         "backfill stored %d as-of forecasts (%d skipped) in %.1f s",

@@ -16,6 +16,7 @@ the lock, so nightly runs, backfills and ad-hoc ingests can overlap and all fini
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -43,7 +44,9 @@ __all__ = [
     "held_publications",
     "read_as_of",
     "latest_daily",
+    "ForecastRecord",
     "save_forecasts",
+    "save_forecast_records",
     "save_frame",
     "save_frames",
     "read_frame",
@@ -221,6 +224,22 @@ def retry_on_lock(action: Callable[[], T], *, wait_seconds: float = LOCK_WAIT_SE
         delay = min(delay * 1.6, 2.0)
 
 
+SCHEMA_VERSION = hashlib.sha256(SCHEMA.encode()).hexdigest()[:16]
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create or update tables and views, once per schema version (it costs ~20 ms an open)."""
+    try:
+        row = con.execute("SELECT value FROM store_info WHERE key = 'schema'").fetchone()
+    except duckdb.CatalogException:
+        row = None
+    if row and row[0] == SCHEMA_VERSION:
+        return
+    con.execute(SCHEMA)
+    con.execute("CREATE TABLE IF NOT EXISTS store_info (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute("INSERT OR REPLACE INTO store_info VALUES ('schema', ?)", [SCHEMA_VERSION])
+
+
 @contextmanager
 def open_store(
     db_path: str | Path, *, read_only: bool = False
@@ -237,7 +256,7 @@ def open_store(
         con = duckdb.connect(str(db_path), read_only=read_only)
         if not read_only:
             try:
-                con.execute(SCHEMA)
+                _ensure_schema(con)
             except Exception:
                 con.close()
                 raise
@@ -497,6 +516,16 @@ def _empty_read(as_of: date) -> AsOfRead:
     return AsOfRead(as_of, daily, weekly, "empty", [], [])
 
 
+@dataclass(frozen=True)
+class ForecastRecord:
+    """One as_of's forecasts as they are stored: every model's JSON-contract dict and more."""
+
+    payloads: dict[str, dict[str, Any]]  # model -> JSON contract
+    production_model: str
+    read: AsOfRead | None = None  # what it was fitted on (data_through, publications, rule)
+    cumulative: pd.DataFrame | None = None  # production model's YTD quantiles to 31 December
+
+
 def save_forecasts(
     db_path: str | Path,
     payloads: dict[str, dict[str, Any]],
@@ -510,46 +539,55 @@ def save_forecasts(
     `cumulative` is the production model's cumulative year-to-date quantiles to 31 December
     (week_ending, mean, p10, p50, p90). Everything goes in one transaction.
     """
+    save_forecast_records(db_path, [ForecastRecord(payloads, production_model, read, cumulative)])
+
+
+def save_forecast_records(db_path: str | Path, records: list[ForecastRecord]) -> None:
+    """Store several as_of dates' forecasts in ONE transaction (a backfill's batch of fits)."""
     created_at = datetime.now(UTC)
-    headers, weeks = [], []
-    for model, payload in payloads.items():
-        year_end = payload["year_end"]
-        as_of = date.fromisoformat(payload["as_of"])
-        headers.append(
-            {
-                "as_of": as_of,
-                "model": model,
-                "production": model == production_model,
-                "data_through": read.data_through if read else None,
-                "publications": ",".join(read.publications) if read else None,
-                "as_of_rule": read.rule if read else None,
-                "year": int(year_end["year"]),
-                "observed_ytd": int(year_end["observed_ytd"]),
-                "year_end_mean": float(year_end["mean"]),
-                "year_end_p10": float(year_end["p10"]),
-                "year_end_p50": float(year_end["p50"]),
-                "year_end_p90": float(year_end["p90"]),
-                "prob_exceeds": json.dumps(year_end["prob_exceeds"]),
-                "created_at": created_at,
-            }
-        )
-        for week in payload["weekly"]:
-            weeks.append(
+    headers, weeks, cumulative = [], [], []
+    for record in records:
+        read = record.read
+        for model, payload in record.payloads.items():
+            year_end = payload["year_end"]
+            as_of = date.fromisoformat(payload["as_of"])
+            headers.append(
+                {
+                    "as_of": as_of,
+                    "model": model,
+                    "production": model == record.production_model,
+                    "data_through": read.data_through if read else None,
+                    "publications": ",".join(read.publications) if read else None,
+                    "as_of_rule": read.rule if read else None,
+                    "year": int(year_end["year"]),
+                    "observed_ytd": int(year_end["observed_ytd"]),
+                    "year_end_mean": float(year_end["mean"]),
+                    "year_end_p10": float(year_end["p10"]),
+                    "year_end_p50": float(year_end["p50"]),
+                    "year_end_p90": float(year_end["p90"]),
+                    "prob_exceeds": json.dumps(year_end["prob_exceeds"]),
+                    "created_at": created_at,
+                }
+            )
+            weeks.extend(
                 {
                     "as_of": as_of,
                     "model": model,
                     "week_ending": date.fromisoformat(week["week_ending"]),
                     **{k: float(week[k]) for k in ("mean", "p10", "p50", "p90")},
                 }
+                for week in payload["weekly"]
             )
+            if model == record.production_model and record.cumulative is not None:
+                cumulative.append(record.cumulative.assign(as_of=as_of, model=model))
     writes = [
         ("forecasts", pd.DataFrame(headers), ["as_of", "model"]),
         ("forecast_weeks", pd.DataFrame(weeks), ["as_of", "model"]),
     ]
-    if cumulative is not None and headers:
-        as_of = headers[0]["as_of"]
-        frame = cumulative.assign(as_of=as_of, model=production_model)
-        writes.append(("forecast_cumulative", frame, ["as_of", "model"]))
+    if cumulative:
+        writes.append(
+            ("forecast_cumulative", pd.concat(cumulative, ignore_index=True), ["as_of", "model"])
+        )
     save_frames(db_path, writes)
 
 

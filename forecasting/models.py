@@ -18,7 +18,8 @@ error trajectories (their point forecast is their own).
 Three years of overlapping trajectories contain one or two year-level surprises at most, so the
 year-end spread is then calibrated separately: the cheap model is re-run at the same point of
 every earlier year (data known then), and the paths are widened until the spread of their
-remaining-year totals matches those inner year-end errors (`year_end_errors`).
+remaining-year totals matches the robust spread (median absolute deviation across years) of those
+inner year-end errors (`year_end_errors`, `year_end_spread`).
 
 The ensemble mixes the cheap candidates (seasonal naive, seasonal-profile variants and damped
 Holt-Winters variants run as one causal numpy pass) with weights ~ 1/MAE from that inner
@@ -672,21 +673,31 @@ def year_end_errors(
 
 
 def year_end_spread(errors: dict[int, np.ndarray]) -> float | None:
-    """Root-mean-square inner year-end log error (each earlier year counted once), or None.
+    """Robust spread of the inner year-end log errors (each earlier year counted once), or None.
 
-    None when fewer than YE_MIN_YEARS earlier years can be scored: no calibration then. The
-    bias is part of the RMS on purpose: a model that was off by 40% was off, in either direction.
+    Each earlier year contributes its mean log error; the spread is 1.4826 x the median absolute
+    deviation of those yearly errors from their median (a normal-consistent standard deviation).
+    None when fewer than YE_MIN_YEARS earlier years can be scored: no calibration then.
+
+    Why not the RMS about zero (the first version): the errors are measured against the point
+    forecast's remaining-year sum, a sum of weekly log-scale (median-like) forecasts that sits
+    below the paths' own median total; the shared offset of the yearly errors is therefore mostly
+    a gap the paths already carry, and the widening keeps the paths' median, so only the
+    dispersion of the errors should set the width. And the earlier years include 2019-2021, when
+    crossings grew 3-5x from tiny bases: under the RMS one or two such years set the width of
+    every later forecast; the median absolute deviation ignores them unless they are typical.
     """
     if len(errors) < YE_MIN_YEARS:
         return None
-    return float(np.sqrt(np.mean([np.mean(e**2) for e in errors.values()])))
+    per_year = np.array([np.mean(e) for e in errors.values()])
+    return float(1.4826 * np.median(np.abs(per_year - np.median(per_year))))
 
 
 def _widen_year_end(paths: np.ndarray, share: np.ndarray, spread: float | None) -> np.ndarray:
     """Scale each path so the spread of log remaining-year totals is at least `spread`.
 
     The 10-90% range of the paths' log totals is read as 2.563 standard deviations (normal
-    approximation); if that is below the inner errors' RMS, deviations from the median log total
+    approximation); if that is below the inner errors' spread, deviations from the median log total
     are stretched by the ratio, and each path is scaled by its own factor (weekly shape, path-wise
     sums and the median are kept).
     """

@@ -185,3 +185,15 @@ def test_calibration_widens_year_end_and_ignores_later_data(
     ye_on, ye_off = on.to_json_dict()["year_end"], off.to_json_dict()["year_end"]
     assert ye_on["p90"] - ye_on["p10"] > ye_off["p90"] - ye_off["p10"]
     assert ye_on["p50"] == pytest.approx(ye_off["p50"], rel=0.02)
+
+
+def test_year_end_spread_is_robust_to_one_outlying_year() -> None:
+    # Three ordinary years close together and one growth year far above them: the spread follows
+    # the ordinary years' dispersion, not the outlier, and a common offset does not widen it.
+    ordinary = {2022: np.array([0.5, 0.6]), 2023: np.array([0.45]), 2024: np.array([0.6])}
+    with_outlier = {**ordinary, 2021: np.array([1.4, 1.5])}
+    s = m.year_end_spread(with_outlier)
+    assert s is not None and s < 0.2
+    shifted = {yr: e + 0.3 for yr, e in with_outlier.items()}
+    assert m.year_end_spread(shifted) == pytest.approx(s)
+    assert m.year_end_spread({2024: np.array([0.1])}) is None  # fewer than YE_MIN_YEARS years

@@ -317,13 +317,13 @@ def nightly(
     store = resolve_db(db)
     reports = resolve_reports_dir(reports_dir)
     before = latest_data_through(store)
-    unavailable: str | None = None
+    unavailable: Any = None  # the SourceUnavailable raised by the ingest
     try:
         ingested = ingest(source=source, db=str(store), raw_dir=raw_dir)
     except Exception as exc:
         if type(exc).__name__ != "SourceUnavailable":
             raise
-        unavailable = str(exc)
+        unavailable = exc
         ingested = {"outcomes": [], "new": False, "new_latest": False, "new_files": []}
         logger.warning("GOV.UK unavailable, carrying on with the data held: %s", unavailable)
     through = latest_data_through(store)
@@ -331,7 +331,9 @@ def nightly(
         if unavailable:
             from forecasting.govuk import SourceUnavailable
 
-            raise SourceUnavailable("GOV.UK", f"unavailable and the store is empty ({unavailable})")
+            raise SourceUnavailable(
+                unavailable.source, f"{unavailable.problem}; and the store holds no figures yet"
+            ) from None
         raise RuntimeError(f"{store}: the store holds no figures after ingest")
     if through != before:
         logger.info("data now run to %s (before: %s)", through, before or "nothing held")
@@ -343,7 +345,7 @@ def nightly(
         "data_through": through.isoformat(),
         "new_publication": ingested["new"],
         "new_files": ingested["new_files"],
-        "gov_uk_unavailable": unavailable,
+        "gov_uk_unavailable": str(unavailable) if unavailable else None,
         "forecast": forecasted,
         "report": page,
         "index": str(reports / "index.html"),

@@ -142,13 +142,16 @@ def _retry_if_unavailable(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-@task(
-    name="fetch-govuk",
-    retries=len(FETCH_RETRY_DELAYS),
-    retry_delay_seconds=FETCH_RETRY_DELAYS,
-    retry_condition_fn=_retry_if_unavailable,
-    cache_policy=NO_CACHE,
-)
+# Only network steps retry, and only when GOV.UK could not be reached.
+NETWORK_TASK: dict[str, Any] = {
+    "retries": len(FETCH_RETRY_DELAYS),
+    "retry_delay_seconds": FETCH_RETRY_DELAYS,
+    "retry_condition_fn": _retry_if_unavailable,
+    "cache_policy": NO_CACHE,
+}
+
+
+@task(name="fetch-govuk", **NETWORK_TASK)
 def fetch_govuk(db: Path, raw_dir: Path) -> list[Any]:
     """Discover, download, check and store what GOV.UK publishes now (storing is idempotent)."""
     from forecasting.ingest import ingest_from_govuk
@@ -156,13 +159,7 @@ def fetch_govuk(db: Path, raw_dir: Path) -> list[Any]:
     return list(ingest_from_govuk(db, raw_dir=raw_dir).outcomes)
 
 
-@task(
-    name="fetch-url",
-    retries=len(FETCH_RETRY_DELAYS),
-    retry_delay_seconds=FETCH_RETRY_DELAYS,
-    retry_condition_fn=_retry_if_unavailable,
-    cache_policy=NO_CACHE,
-)
+@task(name="fetch-url", **NETWORK_TASK)
 def fetch_url(db: Path, url: str, raw_dir: Path) -> Any:
     """Download one release by URL into raw_dir and store it (the same bytes twice: a no-op)."""
     from forecasting.ingest import ingest_source

@@ -110,12 +110,26 @@ def test_costly_models_give_non_negative_paths(daily: pd.DataFrame) -> None:
         assert np.isfinite(paths).all()
 
 
-def test_holt_winters_candidates_are_in_the_menu() -> None:
-    hw = [c for c in m.CANDIDATES if c.hw is not None]
-    assert len(hw) == 16 and all(0 < c.hw[3] < 1 for c in hw)
-    x = m.to_model_scale(np.full(200, 50.0))
-    # A flat series stays flat: level = its value, no trend, no seasonal shape.
-    assert np.allclose(m._origin_matrix(x, np.array([150, 199]), 30, hw[0]), x[0])
+@pytest.mark.slow
+def test_ensemble_blends_the_cheap_mix_with_the_statsmodels_fit(
+    daily: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Paths are point + the same sampled error trajectories, so on the model scale each week's
+    # median moves exactly with the point forecast: the blend must sit at its share between the
+    # cheap inner-weighted mix (share 0) and the statsmodels fit (share 1).
+    hist = m.weekly_history(daily, date(2025, 3, 30))
+
+    def log_median(share: float) -> np.ndarray:
+        monkeypatch.setattr(m, "ENSEMBLE_ETS_SHARE", share)
+        out, _ = m.simulate_models(hist, 13, 1001, 0, ["ensemble"])
+        return m.to_model_scale(np.median(out["ensemble"], axis=0))
+
+    cheap, ets, blend = log_median(0.0), log_median(1.0), log_median(m.ENSEMBLE_ETS_SHARE)
+    assert np.abs(cheap - ets).max() > 0.05  # the two families do disagree here
+    share = m.ENSEMBLE_ETS_SHARE
+    assert np.allclose(blend, (1 - share) * cheap + share * ets, atol=1e-9)
+    # The statsmodels half is the ets_damped point forecast (the error pool is median-centred).
+    assert np.abs(ets - m._ets_point(hist, 13)).max() < 0.1
 
 
 def test_year_end_errors_only_score_years_known_at_the_origin(daily: pd.DataFrame) -> None:

@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 
 from flows.core import as_of_dates
+from forecasting.models import MODEL_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
-ALL_MODELS = {"seasonal_naive", "profile", "prophet", "nb_glm", "ensemble"}
+ALL_MODELS = set(MODEL_NAMES)
 
 
 def _crossings() -> list[str]:

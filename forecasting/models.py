@@ -442,8 +442,9 @@ def _ets_point(hist: WeeklyHistory, horizon: int) -> np.ndarray:
     """Damped additive Holt-Winters (52-week season) on the model scale, last 5 years.
 
     Maximum likelihood with estimated initial states; the optimiser starts from statsmodels'
-    defaults rather than its brute-force grid (`use_brute=False`): forecasts within 0.001 on the
-    model scale of the grid's, at about half the time.
+    defaults rather than its brute-force grid (`use_brute=False`): about half the time. Fitting
+    by least squares instead was a third of the time again, but scored worse on the validation
+    origins (0.965 x seasonal naive against 0.934 for the ensemble), so it is not used.
     """
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 

@@ -73,8 +73,8 @@ DEFAULT_MODELS: tuple[str, ...] = MODEL_NAMES
 # benchmarks/model_scores.md, "How the change was chosen"):
 # - OFFSET and WEIGHT_POWER: selected on weekly origins of Jul 2019 - Dec 2021 (before the
 #   2022-2025 evaluation) from {30, 100, 300, 1000} x {1, 2, 4}; 100 and 300 tie there.
-# - WIDEN = 1 and POOL_CENTER = 1 a priori: the pool is used as measured, centred on its median
-#   (past bias is not carried forward); no fudge factor.
+# - The error pool is used as measured, centred on its median per horizon (a priori: past bias
+#   is not carried forward, and no widening factor is applied).
 # - INNER_WEEKS, POOL_WEEKS, MIN_HISTORY: kept from the first version (3 years of weekly origins);
 #   their values were not varied.
 INNER_WEEKS = 156  # inner origins used to weight ensemble candidates (3 years)
@@ -82,8 +82,6 @@ INNER_HORIZON = 13  # horizons scored in the inner backtest
 POOL_WEEKS = 156  # origins whose error trajectories are bootstrapped
 WEIGHT_POWER = 1.0  # ensemble weight ~ MAE ** -WEIGHT_POWER
 MIN_HISTORY = SEASON + 8  # weeks needed before a cheap model can run at an inner origin
-POOL_CENTER = 1.0  # remove this share of the pool's median error per horizon
-WIDEN = 1.0  # scale of the bootstrapped errors around their median (1 = as measured)
 OFFSET = 100.0  # models work on log(y + OFFSET): tames zero weeks without letting them dominate
 
 
@@ -320,8 +318,7 @@ def _error_pool(inner: InnerBacktest, name: str, horizon: int) -> np.ndarray:
     pool = err[complete][-POOL_WEEKS:]
     if len(pool) < 20:  # too little history for an empirical pool: wide normal errors instead
         return np.zeros((0, horizon))
-    med = np.median(pool, axis=0)[None, :]
-    return med * (1.0 - POOL_CENTER) + (pool - med) * WIDEN
+    return pool - np.median(pool, axis=0)[None, :]
 
 
 def _paths_from_pool(
@@ -505,7 +502,9 @@ def simulate_models(
     # No week may exceed 10x the largest week seen so far (at least 5,000): a sanity bound.
     cap = float(to_model_scale(np.array([max(10.0 * hist.y.max(), 5000.0)]))[0])
     spreads: dict[str, float | None] = {}  # one calibration per cheap model whose errors are used
-    ets: np.ndarray | None = None  # statsmodels fit, shared by ets_damped and the ensemble
+    # The statsmodels fit is shared by ets_damped and the ensemble: fitted once, only if wanted.
+    wants_ets = "ets_damped" in names or ("ensemble" in names and ENSEMBLE_ETS_SHARE > 0)
+    ets = _ets_point(hist, horizon) if wants_ets else None
     for name in names:
         if name == "seasonal_naive":
             point = now[SNAIVE.name]
@@ -515,9 +514,7 @@ def simulate_models(
             pool = ref_pool
         elif name == "ensemble":
             point = now["ensemble"]
-            if ENSEMBLE_ETS_SHARE > 0:
-                if ets is None:
-                    ets = _ets_point(hist, horizon)
+            if ets is not None:
                 point = (1 - ENSEMBLE_ETS_SHARE) * point + ENSEMBLE_ETS_SHARE * ets
             pool = _error_pool(inner, "ensemble", horizon)
         elif name == "prophet":
@@ -527,8 +524,7 @@ def simulate_models(
             point = _glm_point(hist, horizon)
             pool = ref_pool
         else:  # ets_damped
-            if ets is None:
-                ets = _ets_point(hist, horizon)
+            assert ets is not None
             point = ets
             pool = ref_pool
         out[name] = _paths_from_pool(np.asarray(point), pool, pick, rng, cap)
@@ -655,6 +651,3 @@ def _widen_year_end(paths: np.ndarray, share: np.ndarray, spread: float | None) 
     target = np.exp(med + (spread / current) * (logs - med)) - OFFSET * weeks
     factor = np.where(totals > 0, np.maximum(target, 0.0) / np.where(totals > 0, totals, 1.0), 1.0)
     return paths * factor[:, None]
-
-
-_CAND = {c.name: c for c in CANDIDATES}

@@ -1,377 +1,247 @@
-"""Rolling-origin backtests: how each model would have done had it run on past dates.
+"""Rolling-origin backtests, run the way production runs, and the selection protocol.
 
 Each origin is forecast from `daily_as_of(origin)`, the data as known on that date, through the
-same `forecast_as_of` the production flow calls, so the scores describe the code that publishes.
-Scores compare with the seasonal naive forecast (last year's same week) on exactly the same
-weeks, and the interval scores use the same simulated paths that feed the published p10/p90.
+same `forecast_as_of` the flows call, so the scores describe the code that publishes. Origins are
+Sundays (whole weeks known) and Thursdays (the weekly release's cut: the first week is then
+part-observed). Scores are relative to the seasonal naive forecast (the same week a year
+earlier) on exactly the same weeks.
+
+The protocol. Every setting of the models was chosen on the validation period (origins every 4th
+Sunday and Thursday, Jul 2019 - Dec 2021, year ends of 2019-2021); 2022-2025 is the evaluation,
+looked at once per design. `run_protocol` reproduces both tables from a store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import numpy as np
 import pandas as pd
 
 from forecasting.forecast import forecast_as_of
-from forecasting.models import DEFAULT_MODELS
+from forecasting.metrics import weekly_scores, year_end_scores
 
 __all__ = [
+    "Period",
+    "VALIDATION",
+    "EVALUATION",
+    "PROTOCOL_MODELS",
     "BacktestResult",
-    "run_backtest",
-    "origins_between",
+    "weekday_origins",
     "year_end_origins",
-    "evaluate_year_end",
-    "summarise_year_end",
-    "score_forecasts",
-    "format_scores",
-    "format_year_end",
-    "mae",
-    "pinball_loss",
-    "coverage",
-    "rmsse",
+    "run_backtest",
+    "summarise",
+    "run_protocol",
+    "format_protocol",
 ]
 
-QUANTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
-SCORE_COLUMNS = [
-    "model",
-    "mae_vs_naive",
-    "rmsse",
-    "pinball",
-    "coverage_80",
-    "n_origins",
-    "n_weeks",
-]
-YEAR_END_COLUMNS = [
-    "origin",
-    "model",
-    "year",
-    "observed_ytd",
-    "mean",
-    "p10",
-    "p50",
-    "p90",
-    "actual",
-    "ape",
-    "covered",
-]
-FORECAST_COLUMNS = [
-    "origin",
-    "model",
-    "week_ending",
-    "horizon",
-    "mean",
-    "p10",
-    "p50",
-    "p90",
-    "actual",
-    "naive",
-    "scale",
-]
+SUNDAY, THURSDAY = 6, 3
+# The production ensemble, its members, the baseline and the benchmarks it must beat.
+PROTOCOL_MODELS = (
+    "ensemble",
+    "profile",
+    "ets",
+    "trend_fourier",
+    "seasonal_naive",
+    "prophet_default",
+    "prophet",
+    "ets_damped",
+)
 
 
-# --- metrics on plain arrays -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Period:
+    """A span of origins: every 4th Sunday and Thursday in [start, end], and year-end origins."""
+
+    name: str
+    start: date
+    end: date
+    year_end_years: tuple[int, int]
+
+    def origins(self, every_weeks: int = 4) -> dict[str, list[date]]:
+        first, last = self.year_end_years
+        return {
+            "sunday": weekday_origins(self.start, self.end, SUNDAY, every_weeks),
+            "thursday": weekday_origins(self.start, self.end, THURSDAY, every_weeks),
+            "year_end": year_end_origins(date(first, 1, 1), date(last, 12, 31)),
+        }
 
 
-def mae(forecast: Sequence[float] | np.ndarray, actual: Sequence[float] | np.ndarray) -> float:
-    """Mean absolute error."""
-    f, a = np.asarray(forecast, float), np.asarray(actual, float)
-    return float(np.mean(np.abs(f - a)))
+VALIDATION = Period("validation", date(2019, 7, 1), date(2021, 12, 31), (2019, 2021))
+EVALUATION = Period("evaluation", date(2022, 1, 2), date(2025, 12, 28), (2021, 2025))
 
 
-def pinball_loss(
-    quantile_forecast: Sequence[float] | np.ndarray, actual: Sequence[float] | np.ndarray, q: float
-) -> float:
-    """Mean pinball (quantile) loss of forecasts of the q-th quantile."""
-    f, a = np.asarray(quantile_forecast, float), np.asarray(actual, float)
-    d = a - f
-    return float(np.mean(np.maximum(q * d, (q - 1) * d)))
-
-
-def coverage(
-    lower: Sequence[float] | np.ndarray,
-    upper: Sequence[float] | np.ndarray,
-    actual: Sequence[float] | np.ndarray,
-) -> float:
-    """Share of actuals inside [lower, upper] (bounds included)."""
-    lo, hi, a = (np.asarray(v, float) for v in (lower, upper, actual))
-    return float(np.mean((a >= lo) & (a <= hi)))
-
-
-def rmsse(
-    forecast: Sequence[float] | np.ndarray,
-    actual: Sequence[float] | np.ndarray,
-    scale: float | Sequence[float] | np.ndarray,
-) -> float:
-    """Root mean squared scaled error: squared errors divided by the in-sample seasonal-naive
-    mean squared error (`scale`, per week or one number), so series levels can be compared."""
-    f, a = np.asarray(forecast, float), np.asarray(actual, float)
-    s = np.broadcast_to(np.asarray(scale, float), f.shape)
-    return float(np.sqrt(np.mean((f - a) ** 2 / s)))
-
-
-# --- origins --------------------------------------------------------------------------------
-
-
-def _weeks(every: str) -> int:
-    text = every.strip().upper()
-    if not text.endswith("W") or not text[:-1].isdigit() or int(text[:-1]) < 1:
-        raise ValueError(f"every must look like '1W' or '4W', not {every!r}")
-    return int(text[:-1])
-
-
-def origins_between(start: date, end: date, every: str = "4W") -> list[date]:
-    """Sundays from the first Sunday on/after `start`, every N weeks, up to `end`."""
-    step = _weeks(every)
-    first = start + timedelta(days=(6 - start.weekday()) % 7)
+def weekday_origins(start: date, end: date, weekday: int, every_weeks: int = 4) -> list[date]:
+    """The given weekday (Monday 0) from the first on or after `start`, every N weeks, to `end`."""
+    if every_weeks < 1:
+        raise ValueError("every_weeks must be at least 1")
+    day = start + timedelta(days=(weekday - start.weekday()) % 7)
     out = []
-    d = first
-    while d <= end:
-        out.append(d)
-        d += timedelta(days=7 * step)
+    while day <= end:
+        out.append(day)
+        day += timedelta(weeks=every_weeks)
     return out
 
 
 def year_end_origins(start: date, end: date) -> list[date]:
     """31 March, 30 June and 30 September that fall within [start, end]."""
-    out = []
-    for yr in range(start.year, end.year + 1):
-        for m, dd in ((3, 31), (6, 30), (9, 30)):
-            d = date(yr, m, dd)
-            if start <= d <= end:
-                out.append(d)
-    return out
+    days = (date(y, m, d) for y in range(start.year, end.year + 1) for m, d in YEAR_END_DAYS)
+    return [d for d in days if start <= d <= end]
 
 
-# --- backtest --------------------------------------------------------------------------------
+YEAR_END_DAYS = ((3, 31), (6, 30), (9, 30))
 
 
-@dataclass
+@dataclass(frozen=True)
 class BacktestResult:
-    """Backtest tables ready to store: scores per model, year-end rows, per-week forecasts."""
+    """Per-week forecasts with what happened, and year-end rows with the true totals."""
 
-    scores: pd.DataFrame
-    year_end: pd.DataFrame
-    forecasts: pd.DataFrame
-
-
-def _daily_series(daily: pd.DataFrame) -> pd.Series:
-    idx = pd.to_datetime(pd.Series(daily["date"]).map(pd.Timestamp))
-    return pd.Series(daily["migrants_arrived"].to_numpy(dtype="float64"), index=idx.values)
+    weekly: pd.DataFrame  # the frames' weekly rows + origin_kind, actual, naive
+    year_end: pd.DataFrame  # the frames' year_end rows + origin_kind, actual
 
 
-def _weekly_actuals(series: pd.Series) -> pd.Series:
-    """Totals of complete Monday-Sunday weeks, indexed by the Sunday (as a date)."""
-    counts = series.resample("W-SUN").count()
-    sums = series.resample("W-SUN").sum()
-    sums = sums[counts == 7]
+def _weekly_truth(daily: pd.DataFrame) -> pd.Series:
+    """Totals of complete Monday-Sunday weeks, indexed by the Sunday (a date)."""
+    s = pd.Series(
+        daily["migrants_arrived"].to_numpy(dtype="float64"),
+        index=pd.to_datetime(pd.Series(daily["date"]).map(pd.Timestamp)).values,
+    )
+    sums = s.resample("W-SUN").sum()[s.resample("W-SUN").count() == 7]
     return pd.Series(sums.to_numpy(), index=[t.date() for t in sums.index])
 
 
-def _naive_scale(weekly: pd.Series, origin: date) -> float:
-    """In-sample seasonal-naive MSE over the 3 years before the origin (RMSSE denominator)."""
-    w = weekly[[d <= origin for d in weekly.index]].to_numpy()
-    d = w[52:] - w[:-52]
-    d = d[-156:]
-    return float(np.mean(d**2)) if len(d) and np.mean(d**2) > 0 else 1.0
+def _year_totals(daily: pd.DataFrame) -> dict[int, float]:
+    days = pd.to_datetime(pd.Series(daily["date"]).map(pd.Timestamp))
+    out = {}
+    for year, group in daily.groupby(days.dt.year.to_numpy()):
+        d = pd.to_datetime(group["date"].map(pd.Timestamp))
+        if d.min().date() <= date(int(year), 1, 1) and d.max().date() >= date(int(year), 12, 31):
+            out[int(year)] = float(group["migrants_arrived"].sum())
+    return out
 
 
 def run_backtest(
     daily_as_of: Callable[[date], pd.DataFrame],
-    start: date,
-    end: date,
-    every: str = "4W",
+    origins: dict[str, Sequence[date]],
+    actuals: pd.DataFrame,
+    *,
     horizon_weeks: int = 13,
     models: list[str] | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    *,
     n_paths: int = 1000,
     seed: int = 0,
-    actuals: pd.DataFrame | None = None,
-    year_end_years: tuple[int, int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> BacktestResult:
-    """Forecast from every origin between start and end with data as known then, and score.
+    """Forecast from every origin with the data as known then; join what happened.
 
-    Week origins are Sundays every `every`; the year-end table also runs 31 Mar/30 Jun/30 Sep
-    origins in the range, or in the years `year_end_years` (first, last) when given. Actuals
-    come from `actuals` (default: `daily_as_of(date.today())`, the latest figures), and only
-    weeks/years complete in them are scored.
+    `origins` maps a kind ("sunday", "thursday", "year_end") to dates; `actuals` is the latest
+    daily frame (weeks and years complete in it are scored).
     """
-    names = list(models) if models is not None else list(DEFAULT_MODELS)
-    week_origins = origins_between(start, end, every)
-    if year_end_years is None:
-        ye_origins = year_end_origins(start, end)
-    else:
-        first, last = year_end_years
-        ye_origins = year_end_origins(date(first, 1, 1), date(last, 12, 31))
-    truth = actuals if actuals is not None else daily_as_of(date.today())
-    series = _daily_series(truth)
-    weekly_truth = _weekly_actuals(series)
-    year_totals = _year_totals(series)
-
-    all_origins = sorted(set(week_origins) | set(ye_origins))
-    rows: list[dict] = []
-    ye_rows: list[dict] = []
-    for i, origin in enumerate(all_origins):
+    truth = _weekly_truth(actuals)
+    totals = _year_totals(actuals)
+    kinds: dict[date, list[str]] = {}
+    for kind, dates in origins.items():
+        for d in dates:
+            kinds.setdefault(d, []).append(kind)
+    weekly_parts, year_end_parts = [], []
+    for i, origin in enumerate(sorted(kinds)):
         known = daily_as_of(origin)
-        fc = forecast_as_of(known, origin, horizon_weeks, n_paths, seed, names)
-        if origin in week_origins:
-            weekly_known = _weekly_actuals(_daily_series(known))
-            scale = _naive_scale(weekly_known, origin)
-            for name in names:
-                js = fc.per_model[name]
-                for h, wk in enumerate(js["weekly"], start=1):
-                    we = date.fromisoformat(wk["week_ending"])
-                    naive_week = we - timedelta(days=364 * ((h - 1) // 52 + 1))
-                    rows.append(
-                        {
-                            "origin": origin,
-                            "model": name,
-                            "week_ending": we,
-                            "horizon": h,
-                            "mean": wk["mean"],
-                            "p10": wk["p10"],
-                            "p50": wk["p50"],
-                            "p90": wk["p90"],
-                            "actual": weekly_truth.get(we, np.nan),
-                            "naive": weekly_known.get(naive_week, np.nan),
-                            "scale": scale,
-                        }
-                    )
-        if origin in ye_origins:
-            ye_rows += _year_end_rows(fc, names, year_totals)
+        frames = forecast_as_of(known, origin, horizon_weeks, n_paths, seed, models)
+        known_weeks = _weekly_truth(known)
+        for kind in kinds[origin]:
+            if kind == "year_end":
+                ye = frames.year_end.assign(origin_kind=kind)
+                ye["actual"] = ye["year"].map(totals)
+                year_end_parts.append(ye)
+            else:
+                wk = frames.weekly.assign(origin_kind=kind)
+                wk["actual"] = wk["week_ending"].map(truth)
+                wk["naive"] = (wk["week_ending"] - timedelta(days=364)).map(known_weeks)
+                weekly_parts.append(wk)
         if progress is not None:
-            progress(i + 1, len(all_origins))
-    forecasts = pd.DataFrame(rows, columns=FORECAST_COLUMNS)
-    year_end = pd.DataFrame(ye_rows, columns=YEAR_END_COLUMNS)
-    year_end["covered"] = year_end["covered"].astype("boolean")
-    return BacktestResult(scores=score_forecasts(forecasts), year_end=year_end, forecasts=forecasts)
+            progress(i + 1, len(kinds))
+    weekly = pd.concat(weekly_parts, ignore_index=True) if weekly_parts else pd.DataFrame()
+    year_end = pd.concat(year_end_parts, ignore_index=True) if year_end_parts else pd.DataFrame()
+    return BacktestResult(weekly=weekly, year_end=year_end)
 
 
-def _year_totals(series: pd.Series) -> dict[int, float]:
-    out = {}
-    for yr, grp in series.groupby(series.index.year):
-        first, last = grp.index.min().date(), grp.index.max().date()
-        if first <= date(int(yr), 1, 1) and last >= date(int(yr), 12, 31):
-            out[int(yr)] = float(grp.sum())
+def summarise(result: BacktestResult) -> pd.DataFrame:
+    """One row per model: weekly scores on Sunday origins, the part-observed first week's
+    coverage on Thursday origins, and year-end MAPE of the median and hits."""
+    out = pd.DataFrame({"model": pd.Series(dtype=object)})
+    wk = result.weekly
+    if not wk.empty:
+        sunday = weekly_scores(wk[wk["origin_kind"] == "sunday"])
+        out = sunday if not sunday.empty else out
+        thursday = wk[(wk["origin_kind"] == "thursday") & (wk["horizon"] == 1)]
+        thursday = thursday.dropna(subset=["actual"])
+        if not thursday.empty:
+            inside = (thursday["actual"] >= thursday["p10"]) & (
+                thursday["actual"] <= thursday["p90"]
+            )
+            part = inside.groupby(thursday["model"], sort=False).mean().rename("coverage part week")
+            out = out.merge(part.reset_index(), on="model", how="outer")
+    if not result.year_end.empty:
+        out = out.merge(year_end_scores(result.year_end), on="model", how="outer")
     return out
 
 
-def _year_end_rows(fc, names: Iterable[str], year_totals: dict[int, float]) -> list[dict]:
-    rows = []
-    for name in names:
-        ye = fc.per_model[name]["year_end"]
-        actual = year_totals.get(ye["year"], np.nan)
-        ok = not np.isnan(actual)
-        rows.append(
-            {
-                "origin": fc.as_of,
-                "model": name,
-                "year": ye["year"],
-                "observed_ytd": ye["observed_ytd"],
-                "mean": ye["mean"],
-                "p10": ye["p10"],
-                "p50": ye["p50"],
-                "p90": ye["p90"],
-                "actual": actual,
-                "ape": abs(ye["mean"] - actual) / actual if ok and actual > 0 else np.nan,
-                "covered": bool(ye["p10"] <= actual <= ye["p90"]) if ok else None,
-            }
-        )
-    return rows
-
-
-def score_forecasts(forecasts: pd.DataFrame) -> pd.DataFrame:
-    """One row per model from per-week forecasts; only weeks with an actual and a naive value.
-
-    mae_vs_naive uses the p50 (the MAE-optimal point) against the seasonal naive's MAE on the
-    same weeks; pinball is the mean over p10/p50/p90; coverage_80 is the share inside p10-p90.
-    """
-    out = []
-    df = forecasts.dropna(subset=["actual", "naive"])
-    for name, g in df.groupby("model", sort=False):
-        a = g["actual"].to_numpy(float)
-        naive_mae = mae(g["naive"], a)
-        out.append(
-            {
-                "model": name,
-                "mae_vs_naive": mae(g["p50"], a) / naive_mae if naive_mae > 0 else np.nan,
-                "rmsse": rmsse(g["p50"], a, g["scale"].to_numpy(float)),
-                "pinball": float(np.mean([pinball_loss(g[c], a, q) for c, q in QUANTILES.items()])),
-                "coverage_80": coverage(g["p10"], g["p90"], a),
-                "n_origins": int(g["origin"].nunique()),
-                "n_weeks": len(g),
-            }
-        )
-    return pd.DataFrame(out, columns=SCORE_COLUMNS)
-
-
-def format_scores(scores: pd.DataFrame) -> str:
-    """Scores as a fixed-width text table for logs and the CLI."""
-    header = (
-        f"{'model':<16}{'MAE/naive':>10}{'RMSSE':>8}{'pinball':>10}{'cov80':>8}"
-        f"{'origins':>9}{'weeks':>7}"
-    )
-    lines = [header, "-" * len(header)]
-    for r in scores.itertuples(index=False):
-        lines.append(
-            f"{r.model:<16}{r.mae_vs_naive:>10.3f}{r.rmsse:>8.3f}{r.pinball:>10.1f}"
-            f"{r.coverage_80:>8.1%}{r.n_origins:>9d}{r.n_weeks:>7d}"
-        )
-    return "\n".join(lines)
-
-
-def evaluate_year_end(
+def run_protocol(
     daily_as_of: Callable[[date], pd.DataFrame],
-    years: Iterable[int],
-    models: list[str] | None = None,
+    actuals: pd.DataFrame,
     *,
-    n_paths: int = 1000,
-    seed: int = 0,
-    actuals: pd.DataFrame | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> pd.DataFrame:
-    """Year-end projections made on 31 Mar, 30 Jun and 30 Sep of each year, against the truth."""
-    names = list(models) if models is not None else list(DEFAULT_MODELS)
-    origins = [date(y, m, d) for y in sorted(years) for m, d in ((3, 31), (6, 30), (9, 30))]
-    truth = actuals if actuals is not None else daily_as_of(date.today())
-    totals = _year_totals(_daily_series(truth))
-    rows: list[dict] = []
-    for i, origin in enumerate(origins):
-        fc = forecast_as_of(daily_as_of(origin), origin, 1, n_paths, seed, names)
-        rows += _year_end_rows(fc, names, totals)
-        if progress is not None:
-            progress(i + 1, len(origins))
-    out = pd.DataFrame(rows, columns=YEAR_END_COLUMNS)
-    out["covered"] = out["covered"].astype("boolean")
-    return out
+    models: Sequence[str] = PROTOCOL_MODELS,
+    periods: Sequence[Period] = (VALIDATION, EVALUATION),
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, BacktestResult]:
+    """The validation and evaluation backtests, every model on the same origins."""
+    results = {}
+    for period in periods:
 
+        def tick(done: int, total: int, name: str = period.name) -> None:
+            if progress is not None:
+                progress(name, done, total)
 
-def format_year_end(summary: pd.DataFrame) -> str:
-    """The year-end summary (from `summarise_year_end`) as a plain-text table."""
-    lines = [
-        "",
-        f"{'year-end':<16}{'MAPE':>8}{'80% hits':>10}",
-        "-" * 34,
-    ]
-    for r in summary.itertuples():
-        lines.append(f"{r.model:<16}{r.mape * 100:>7.1f}%{f'{r.hits}/{r.n}':>10}")
-    return "\n".join(lines)
-
-
-def summarise_year_end(year_end: pd.DataFrame) -> pd.DataFrame:
-    """Per model: MAPE of the year-end mean, and how many 80% intervals held the true total."""
-    df = year_end.dropna(subset=["actual"])
-    out = []
-    for name, g in df.groupby("model", sort=False):
-        out.append(
-            {
-                "model": name,
-                "mape": float(g["ape"].mean()),
-                "hits": int(g["covered"].astype(bool).sum()),
-                "n": len(g),
-            }
+        results[period.name] = run_backtest(
+            daily_as_of, period.origins(), actuals, models=list(models), progress=tick
         )
-    return pd.DataFrame(out, columns=["model", "mape", "hits", "n"])
+    return results
+
+
+def _pct(v: float) -> str:
+    return "" if pd.isna(v) else f"{v:.1%}"
+
+
+def _num(v: float) -> str:
+    return "" if pd.isna(v) else f"{v:.3f}"
+
+
+def format_protocol(results: dict[str, BacktestResult]) -> str:
+    """The protocol's tables as Markdown, one per period."""
+    lines = []
+    for name, result in results.items():
+        table = summarise(result)
+        lines += [
+            f"### {name}",
+            "",
+            "| model | MAE vs naive | coverage 80% | weeks 1-4 | weeks 5-8 | weeks 9-13 "
+            "| part week | roughness | year-end MAPE (median) | hits |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in table.to_dict("records"):
+            hits = "" if pd.isna(r.get("hits")) else f"{int(r['hits'])}/{int(r['n'])}"
+            lines.append(
+                f"| {r['model']} | {_num(r.get('mae_vs_naive'))} | {_pct(r.get('coverage_80'))} "
+                f"| {_pct(r.get('coverage weeks 1-4'))} | {_pct(r.get('coverage weeks 5-8'))} "
+                f"| {_pct(r.get('coverage weeks 9-13'))} | {_pct(r.get('coverage part week'))} "
+                f"| {_num(r.get('roughness'))} | {_pct(r.get('mape_median'))} | {hits} |"
+            )
+        n_sun = result.weekly.query("origin_kind == 'sunday'")["as_of"].nunique()
+        n_thu = result.weekly.query("origin_kind == 'thursday'")["as_of"].nunique()
+        n_ye = result.year_end["as_of"].nunique() if not result.year_end.empty else 0
+        lines += [
+            "",
+            f"{n_sun} Sunday origins, {n_thu} Thursday origins, {n_ye} year-end origins.",
+            "",
+        ]
+    return "\n".join(lines)

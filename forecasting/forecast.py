@@ -1,94 +1,99 @@
-"""Forecast weekly crossings and the year-end total as of a date, from simulated sample paths.
+"""Forecast weekly crossings and the year end as of a date, as the long frames of frames.py.
 
-This is the one entry point the CLI and the Prefect flows call. It takes the store's "as known on
-date D" daily frame, drops every row after `as_of` (so a forecast can only see what was known),
-and turns each model's weekly sample paths into the published JSON: weekly mean/p10/p50/p90 and
-the year-end total as observed year-to-date plus each path's remaining days. The models widen
-their paths so the spread of the remaining-year total matches their own errors at the same point
-of earlier years (see `forecasting.models.year_end_errors`); that is why `year` and the in-year
-share of each week are passed down.
+This is the one entry point the CLI, the flows and the backtests call. It drops every row after
+`as_of` (so a forecast only sees what was known), runs the models on the complete Monday-Sunday
+weeks, and turns each model's sample paths into rows.
 
-Partial weeks. Models forecast whole Monday-Sunday weeks after the last complete week with data.
-A week that is partly observed is reported as its observed days plus the path's week total
-pro-rated by the share of its days still unobserved; the week straddling 31 December is
-pro-rated the same way (only its days inside the year count towards the year end).
+Partial weeks. The week holding the day after the last day with data is usually part-observed
+(a release cuts its data on a Thursday, the daily page on any day): it is reported as its
+observed days plus the unobserved days' own forecast, whose errors were measured on the same days
+of past weeks. The week straddling 31 December counts only its days inside the year.
 
-Data not yet published. If `daily` ends before `as_of` (the Home Office publishes with a lag),
+Data not yet published. If the data ends before `as_of` (the Home Office publishes with a lag),
 the forecast starts from the last day with data and the days up to `as_of` are forecast like any
-other future day; `observed_ytd` is then the sum through the last day with data, and `data_through`
-says which day that was.
+other future day; `runs.data_through` says which day was last.
+
+The year end. Its 80% range comes from the paths (their weekly marginals recalibrated from recent
+coverage); its median is taken from the same draws before that recalibration, so widening the
+intervals never moves the central projection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from forecasting.frames import (
+    CUMULATIVE_COLUMNS,
+    MILESTONE_COLUMNS,
+    RUN_COLUMNS,
+    WEEKLY_COLUMNS,
+    YEAR_END_COLUMNS,
+    ForecastFrames,
+)
 from forecasting.models import (
-    DEFAULT_MODELS,
-    MODEL_NAMES,
-    _day_number,
-    _day_numbers,
-    simulate_models,
+    PRODUCTION_MODEL,
+    ModelPaths,
+    PartWeek,
+    check_models,
+    simulate,
     weekly_history,
 )
+from forecasting.models.scale import day_numbers
 
-__all__ = [
-    "PRODUCTION_MODEL",
-    "MODEL_NAMES",
-    "Forecast",
-    "forecast_as_of",
-    "summarise_paths",
-]
+__all__ = ["MIN_PATHS", "LEVEL_WEEKS", "forecast_as_of", "Calendar"]
 
-PRODUCTION_MODEL: str = "ensemble"
 MIN_PATHS = 1000
+LEVEL_WEEKS = 13  # the level check compares 13 weeks with the same weeks a year earlier
+ROUND_STEP = 10_000  # round milestones: every 10,000 the year could plausibly pass
 
 
-@dataclass
-class Forecast:
-    """One forecast as of a date: production model's JSON, every model's JSON and sample paths."""
+def _day(d: date) -> int:
+    return (d - date(1970, 1, 1)).days
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Where the model weeks fall, as of a date, for data ending on `data_through`.
+
+    Model week k (1-based) ends on base + 7k, base being the last Sunday on or before
+    data_through; the first week reported is model week `offset`.
+    """
 
     as_of: date
-    model: str
     data_through: date
-    week_ending: list[date]
-    per_model: dict[str, dict[str, Any]]
-    paths: np.ndarray  # production model, n_paths x horizon weekly totals (incl. observed days)
-    model_paths: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
-    year_end_paths: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
-    weights: dict[str, float] = field(default_factory=dict)
-    # Production model's cumulative year-to-date total at each week ending to 31 December
-    # (the last row is 31 December itself): week_ending, mean, p10, p50, p90.
-    cumulative: pd.DataFrame | None = field(repr=False, default=None)
+    horizon_weeks: int
 
-    def to_json_dict(self) -> dict[str, Any]:
-        """The production model's forecast in the stored/published JSON shape."""
-        return self.per_model[self.model]
+    @property
+    def base(self) -> date:
+        return self.data_through - timedelta(days=(self.data_through.weekday() + 1) % 7)
 
+    @property
+    def offset(self) -> int:
+        after = self.as_of + timedelta(days=1)
+        first = after + timedelta(days=(6 - after.weekday()) % 7)
+        return (first - self.base).days // 7
 
-def _sunday_on_or_after(d: date) -> date:
-    return d + timedelta(days=(6 - d.weekday()) % 7)
+    @property
+    def year(self) -> int:
+        return self.as_of.year
 
+    @property
+    def model_horizon(self) -> int:
+        dec31 = date(self.year, 12, 31)
+        year_end_week = (dec31 - self.base).days // 7 + (1 if dec31.weekday() != 6 else 0)
+        return max(self.offset + self.horizon_weeks - 1, year_end_week, 1)
 
-def _last_sunday_on_or_before(d: date) -> date:
-    return d - timedelta(days=(d.weekday() + 1) % 7)
+    def week_days(self) -> np.ndarray:
+        """(model_horizon, 7) day numbers of each model week, Monday first."""
+        start = _day(self.base) + 1
+        return start + 7 * np.arange(self.model_horizon)[:, None] + np.arange(7)[None, :]
 
-
-def _q(a: np.ndarray, axis: int = 0) -> tuple[np.ndarray, ...]:
-    p10, p50, p90 = np.quantile(a, [0.1, 0.5, 0.9], axis=axis)
-    return a.mean(axis=axis), p10, p50, p90
-
-
-def summarise_paths(paths: np.ndarray) -> dict[str, np.ndarray]:
-    """Mean and 10/50/90th percentiles across paths (axis 0), the only summaries we publish."""
-    mean, p10, p50, p90 = _q(paths)
-    return {"mean": mean, "p10": p10, "p50": p50, "p90": p90}
+    def week_endings(self) -> list[date]:
+        return [self.base + timedelta(days=7 * k) for k in range(1, self.model_horizon + 1)]
 
 
 def forecast_as_of(
@@ -98,163 +103,280 @@ def forecast_as_of(
     n_paths: int = 1000,
     seed: int = 0,
     models: list[str] | None = None,
-) -> Forecast:
-    """Forecast the weeks after `as_of` and the year-end total from data dated <= `as_of` only.
+) -> ForecastFrames:
+    """Every requested model's forecast as of `as_of`, from the rows dated on or before it.
 
-    `daily` is the store's as-known-on-`as_of` frame (rows after `as_of` are ignored). `models`
-    defaults to every default model (all are returned in `.per_model`); the production model is
-    `PRODUCTION_MODEL` when requested, else the first named. `n_paths` below 1,000 is raised to
-    1,000 so tail quantiles and year-end probabilities stay stable. Same inputs and seed give
-    identical output.
+    `models` defaults to the registry's default models; the production model is the ensemble
+    when asked for, else the first named. `n_paths` below 1,000 is raised to 1,000 so tail
+    quantiles and year-end chances stay stable. Same inputs and seed give identical output.
     """
     if horizon_weeks < 1:
         raise ValueError("horizon_weeks must be at least 1")
+    names = check_models(models)
+    production = PRODUCTION_MODEL if PRODUCTION_MODEL in names else names[0]
     n_paths = max(int(n_paths), MIN_PATHS)
-    names = list(models) if models is not None else list(DEFAULT_MODELS)
-    if PRODUCTION_MODEL in names:
-        production = PRODUCTION_MODEL
-    elif names:
-        production = names[0]
-    else:
-        raise ValueError("models must name at least one model")
+    day_no, values = _known_days(daily, as_of)
+    data_through = date(1970, 1, 1) + timedelta(days=int(day_no[-1]))
+    cal = Calendar(as_of, data_through, horizon_weeks)
+    hist = weekly_history(
+        pd.DataFrame({"date": day_no.astype("datetime64[D]"), "migrants_arrived": values}),
+        data_through,
+    )
+    days = cal.week_days()
+    future = days > _day(data_through)
+    in_year = future & (days >= _day(date(cal.year, 1, 1))) & (days <= _day(date(cal.year, 12, 31)))
+    cum = np.concatenate(([0.0], np.cumsum(values)))
+    observed = (
+        cum[np.searchsorted(day_no, days[:, -1], "right")]
+        - cum[np.searchsorted(day_no, days[:, 0], "left")]
+    )
+    part = _part_week(hist, day_no, cum, int(future[0].sum()))
+    paths = simulate(hist, cal.model_horizon, n_paths, seed, names, part)
+    observed_ytd = float(values[day_no >= _day(date(cal.year, 1, 1))].sum())
+    totals = _complete_year_totals(day_no, values, cal.year)
+    parts = []
+    for name in names:
+        parts.append(
+            _model_frames(
+                cal,
+                paths[name],
+                name == production,
+                observed,
+                future,
+                in_year,
+                observed_ytd,
+                totals,
+                hist.y,
+                day_no,
+                cum,
+            )
+        )
+    return ForecastFrames.concat(parts)
 
-    day_no = _day_numbers(daily["date"])
-    known = day_no <= _day_number(as_of)
+
+def _known_days(daily: pd.DataFrame, as_of: date) -> tuple[np.ndarray, np.ndarray]:
+    day_no = day_numbers(daily["date"])
+    known = day_no <= _day(as_of)
     if not known.any():
         raise ValueError(f"no daily rows on or before {as_of}")
-    day_no = day_no[known]
-    day_values = daily["migrants_arrived"].to_numpy(dtype="float64")[known]
-    order = np.argsort(day_no, kind="stable")
-    day_no, day_values = day_no[order], day_values[order]
-    day_dates = day_no.astype("datetime64[D]")
-    data_through = pd.Timestamp(day_dates[-1]).date()
-
-    hist = weekly_history(
-        pd.DataFrame({"date": day_dates, "migrants_arrived": day_values}), data_through
-    )
-    base = _last_sunday_on_or_before(data_through)  # model week k ends base + 7k
-    first_week = _sunday_on_or_after(as_of + timedelta(days=1))
-    offset = (first_week - base).days // 7  # model week index (1-based) of the first output week
-    year = as_of.year
-    dec31 = date(year, 12, 31)
-    year_end_week = max(0, (_sunday_on_or_after(dec31) - base).days // 7)
-    model_horizon = max(offset + horizon_weeks - 1, year_end_week, 1)
-
-    # Per model week: observed days already in it and the share of its days still to come;
-    # and the share of its days that are both to come and inside `year`.
-    last = _day_number(data_through)
-    week_days = _day_number(base) + 7 * np.arange(model_horizon)[:, None] + np.arange(1, 8)[None, :]
-    future = week_days > last
-    unobserved = future.sum(axis=1) / 7.0
-    in_year = (
-        future & (week_days >= _day_number(date(year, 1, 1))) & (week_days <= _day_number(dec31))
-    ).sum(axis=1) / 7.0
-
-    raw, weights = simulate_models(
-        hist, model_horizon, n_paths, seed, names, year=year, year_weights=in_year
-    )
-
-    cum = np.concatenate(([0.0], np.cumsum(day_values)))
-    lo = np.searchsorted(day_no, week_days[:, 0], side="left")
-    hi = np.searchsorted(day_no, week_days[:, -1], side="right")
-    observed = cum[hi] - cum[lo]
-    ends = [base + timedelta(days=7 * k) for k in range(1, model_horizon + 1)]
-
-    ytd_mask = day_no >= _day_number(date(year, 1, 1))
-    observed_ytd = int(round(day_values[ytd_mask].sum()))
-    totals = _complete_year_totals(day_dates, day_values, year)
-
-    week_ending = ends[offset - 1 : offset - 1 + horizon_weeks]
-    per_model: dict[str, dict[str, Any]] = {}
-    out_paths: dict[str, np.ndarray] = {}
-    ye_paths: dict[str, np.ndarray] = {}
-    for name in names:
-        p = raw[name]
-        weekly = observed[None, :] + p * unobserved[None, :]
-        weekly = weekly[:, offset - 1 : offset - 1 + horizon_weeks]
-        ye = observed_ytd + (p * in_year[None, :]).sum(axis=1)
-        out_paths[name] = weekly
-        ye_paths[name] = ye
-        per_model[name] = _json(as_of, name, week_ending, weekly, year, observed_ytd, ye, totals)
-
-    # Cumulative paths to 31 December, summed path by path (never by adding interval bounds).
-    year_weeks = in_year > 0
-    running = observed_ytd + np.cumsum(raw[production] * in_year[None, :], axis=1)[:, year_weeks]
-    cumulative = pd.DataFrame(
-        {
-            "week_ending": [
-                min(end, dec31) for end, keep in zip(ends, year_weeks, strict=True) if keep
-            ],
-            **summarise_paths(running),
-        }
-    )
-
-    return Forecast(
-        as_of=as_of,
-        model=production,
-        data_through=data_through,
-        week_ending=week_ending,
-        per_model=per_model,
-        paths=out_paths[production],
-        model_paths=out_paths,
-        year_end_paths=ye_paths,
-        weights=weights,
-        cumulative=cumulative,
-    )
+    order = np.argsort(day_no[known], kind="stable")
+    values = daily["migrants_arrived"].to_numpy(dtype="float64")[known][order]
+    return day_no[known][order], values
 
 
-def _complete_year_totals(
-    day_dates: np.ndarray, day_values: np.ndarray, year: int
-) -> dict[int, float]:
-    """Totals of every earlier calendar year fully covered by the data (newest first)."""
-    first = pd.Timestamp(day_dates[0]).date()
-    last = pd.Timestamp(day_dates[-1]).date()
-    years = day_dates.astype("datetime64[Y]").astype("int64") + 1970
+def _part_week(
+    hist: object, day_no: np.ndarray, cum: np.ndarray, unobserved: int
+) -> PartWeek | None:
+    """The same unobserved days (the last `unobserved` of the week) in every complete week."""
+    if unobserved in (0, 7):
+        return None
+    sundays = np.asarray(hist.week_ending).astype("int64")  # type: ignore[attr-defined]
+    hi = np.searchsorted(day_no, sundays, "right")
+    lo = np.searchsorted(day_no, sundays - unobserved, "right")
+    return PartWeek(unobserved / 7.0, cum[hi] - cum[lo])
+
+
+def _complete_year_totals(day_no: np.ndarray, values: np.ndarray, year: int) -> dict[int, float]:
+    """Totals of every earlier calendar year the data covers from 1 January to 31 December."""
+    years = day_no.astype("datetime64[D]").astype("datetime64[Y]").astype("int64") + 1970
     out: dict[int, float] = {}
-    for yr in range(year - 1, first.year - 1, -1):
-        if first <= date(yr, 1, 1) and last >= date(yr, 12, 31):
-            out[yr] = float(day_values[years == yr].sum())
+    for yr in range(year - 1, int(years[0]) - 1, -1):
+        if day_no[0] <= _day(date(yr, 1, 1)) and day_no[-1] >= _day(date(yr, 12, 31)):
+            out[yr] = float(values[years == yr].sum())
     return out
+
+
+def _model_frames(
+    cal: Calendar,
+    mp: ModelPaths,
+    production: bool,
+    observed: np.ndarray,
+    future: np.ndarray,
+    in_year: np.ndarray,
+    observed_ytd: float,
+    totals: dict[int, float],
+    history: np.ndarray,
+    day_no: np.ndarray,
+    cum: np.ndarray,
+) -> ForecastFrames:
+    """One model's rows: its weeks, year end, and (production only) cumulative and milestones."""
+    unobserved = future.sum(axis=1)
+    to_come, plain, quantiles = mp.weekly.copy(), mp.weekly_unwidened.copy(), mp.quantiles.copy()
+    if mp.remaining is not None:  # model week 1 is part-observed: only its last days are to come
+        to_come[:, 0] = plain[:, 0] = mp.remaining
+        quantiles[0] = mp.remaining_quantiles
+    # Share of each week's days still to come that fall inside the year.
+    share = in_year.sum(axis=1) / np.maximum(unobserved, 1)
+    in_year_weeks = in_year.any(axis=1)
+    # The year end: the median from the draws before recalibration, the spread after it.
+    plain_rest = (plain * share[None, :]).sum(axis=1)
+    rest = (to_come * share[None, :]).sum(axis=1)
+    scale = float(np.median(plain_rest) / np.median(rest)) if np.median(rest) > 0 else 1.0
+    year_end = observed_ytd + rest * scale
+    running = observed_ytd + np.cumsum(to_come * share[None, :], axis=1)[:, in_year_weeks] * scale
+    totals_by_week = to_come + observed[None, :] * (unobserved < 7)[None, :]
+    frames = {
+        "runs": _runs(cal, mp, production, quantiles, history),
+        "weekly": _weekly(cal, mp.name, totals_by_week, quantiles, observed, unobserved),
+        "year_end": pd.DataFrame(
+            [
+                {
+                    "as_of": cal.as_of,
+                    "model": mp.name,
+                    "year": cal.year,
+                    "observed_ytd": int(round(observed_ytd)),
+                    **_summary(year_end),
+                }
+            ],
+            columns=YEAR_END_COLUMNS,
+        ),
+        "cumulative": pd.DataFrame(columns=CUMULATIVE_COLUMNS),
+        "milestones": pd.DataFrame(columns=MILESTONE_COLUMNS),
+    }
+    if production:
+        ends = _year_week_endings(cal, in_year_weeks)
+        frames["cumulative"] = _cumulative(cal, mp.name, running, ends)
+        frames["milestones"] = _milestones(
+            cal, mp.name, running, ends, observed_ytd, totals, day_no, cum
+        )
+    return ForecastFrames(**frames)
+
+
+def _year_week_endings(cal: Calendar, in_year_weeks: np.ndarray) -> list[date]:
+    """Each in-year model week's end, the last one being 31 December itself."""
+    dec31 = date(cal.year, 12, 31)
+    ends = cal.week_endings()
+    return [min(e, dec31) for e, keep in zip(ends, in_year_weeks, strict=True) if keep]
+
+
+def _summary(values: np.ndarray) -> dict[str, float]:
+    p10, p50, p90 = np.quantile(values, [0.1, 0.5, 0.9])
+    return {"mean": _r(values.mean()), "p10": _r(p10), "p50": _r(p50), "p90": _r(p90)}
 
 
 def _r(v: float) -> float:
     return round(float(v), 1)
 
 
-def _json(
-    as_of: date,
-    model: str,
-    week_ending: Sequence[date],
-    weekly: np.ndarray,
-    year: int,
-    observed_ytd: int,
-    ye: np.ndarray,
-    totals: dict[int, float],
-) -> dict[str, Any]:
-    s = summarise_paths(weekly)
-    ye_mean, ye10, ye50, ye90 = _q(ye)
-    return {
-        "as_of": as_of.isoformat(),
-        "model": model,
-        "weekly": [
-            {
-                "week_ending": we.isoformat(),
-                "mean": _r(s["mean"][i]),
-                "p10": _r(s["p10"][i]),
-                "p50": _r(s["p50"][i]),
-                "p90": _r(s["p90"][i]),
-            }
-            for i, we in enumerate(week_ending)
-        ],
-        "year_end": {
-            "year": year,
-            "observed_ytd": observed_ytd,
-            "mean": _r(ye_mean),
-            "p10": _r(ye10),
-            "p50": _r(ye50),
-            "p90": _r(ye90),
-            "prob_exceeds": {
-                str(yr): round(float(np.mean(ye > tot)), 4) for yr, tot in totals.items()
-            },
-        },
+def _runs(
+    cal: Calendar, mp: ModelPaths, production: bool, quantiles: np.ndarray, history: np.ndarray
+) -> pd.DataFrame:
+    """The run's row, with the level check: does the forecast follow the level of the data?"""
+    implied = trailing = np.nan
+    if len(history) >= 52 + LEVEL_WEEKS:
+        ahead = quantiles[: min(LEVEL_WEEKS, len(quantiles)), 1].sum()
+        a_year_before = history[len(history) - 52 : len(history) - 52 + LEVEL_WEEKS].sum()
+        recent = history[-LEVEL_WEEKS:].sum()
+        before = history[-52 - LEVEL_WEEKS : -52].sum()
+        implied = ahead / a_year_before if a_year_before > 0 else np.nan
+        trailing = recent / before if before > 0 else np.nan
+    row = {
+        "as_of": cal.as_of,
+        "model": mp.name,
+        "production": production,
+        "data_through": cal.data_through,
+        "horizon_weeks": cal.horizon_weeks,
+        "level_implied": round(float(implied), 4) if np.isfinite(implied) else None,
+        "level_trailing": round(float(trailing), 4) if np.isfinite(trailing) else None,
+        "calibration": mp.calibration,
     }
+    return pd.DataFrame([row], columns=RUN_COLUMNS)
+
+
+def _weekly(
+    cal: Calendar,
+    model: str,
+    weekly: np.ndarray,
+    quantiles: np.ndarray,
+    observed: np.ndarray,
+    unobserved: np.ndarray,
+) -> pd.DataFrame:
+    ends = cal.week_endings()
+    rows = []
+    for i in range(cal.offset - 1, cal.offset - 1 + cal.horizon_weeks):
+        obs = float(observed[i]) if unobserved[i] < 7 else 0.0
+        q = quantiles[i] + obs
+        rows.append(
+            {
+                "as_of": cal.as_of,
+                "model": model,
+                "week_ending": ends[i],
+                "horizon": i - cal.offset + 2,
+                "days_observed": int(7 - unobserved[i]),
+                "observed": _r(obs),
+                "mean": _r(weekly[:, i].mean()),
+                "p10": _r(q[0]),
+                "p50": _r(q[1]),
+                "p90": _r(q[2]),
+            }
+        )
+    return pd.DataFrame(rows, columns=WEEKLY_COLUMNS)
+
+
+def _cumulative(cal: Calendar, model: str, running: np.ndarray, ends: list[date]) -> pd.DataFrame:
+    """Year-to-date totals at each week ending to 31 December, summed path by path."""
+    rows = [
+        {"as_of": cal.as_of, "model": model, "week_ending": end, **_summary(running[:, j])}
+        for j, end in enumerate(ends)
+    ]
+    return pd.DataFrame(rows, columns=CUMULATIVE_COLUMNS)
+
+
+def _milestones(
+    cal: Calendar,
+    model: str,
+    running: np.ndarray,
+    week_ends: list[date],
+    observed_ytd: float,
+    totals: dict[int, float],
+    day_no: np.ndarray,
+    cum: np.ndarray,
+) -> pd.DataFrame:
+    """The chance of passing each earlier year's total, the record and round numbers, and when.
+
+    A path passes a threshold in the first week its running total reaches it; the date by which
+    10% / 50% / 90% of all paths have passed is reported, or nothing where fewer paths pass.
+    """
+    ends = week_ends
+    year_end = running[:, -1] if running.shape[1] else np.full(len(running), observed_ytd)
+    targets: list[tuple[str, str, float]] = [("year_total", str(y), t) for y, t in totals.items()]
+    if totals:
+        record_year = max(totals, key=lambda y: totals[y])
+        targets.append(("record", str(record_year), totals[record_year]))
+    top = max(float(np.quantile(year_end, 0.9)), observed_ytd)
+    targets += [
+        ("round", f"{v:,}", float(v)) for v in range(ROUND_STEP, int(top) + ROUND_STEP, ROUND_STEP)
+    ]
+    year_cum = cum - cum[np.searchsorted(day_no, _day(date(cal.year, 1, 1)), "left")]
+    rows = []
+    for kind, label, threshold in targets:
+        row = {
+            "as_of": cal.as_of,
+            "model": model,
+            "year": cal.year,
+            "kind": kind,
+            "label": label,
+            "threshold": int(round(threshold)),
+        }
+        if observed_ytd >= threshold:  # already passed: the day it was, for every path
+            when = _passed_on(day_no, year_cum, threshold)
+            row.update(probability=1.0, date_p10=when, date_p50=when, date_p90=when)
+        else:
+            passed = running >= threshold
+            if not ends:  # the data run to 31 December: nothing more can pass
+                passed = np.zeros((len(running), 1), dtype=bool)
+            first = np.where(passed.any(axis=1), passed.argmax(axis=1), len(ends))
+            row["probability"] = round(float(passed[:, -1].mean()), 4)
+            for q, col in ((0.1, "date_p10"), (0.5, "date_p50"), (0.9, "date_p90")):
+                k = int(np.quantile(first, q, method="higher"))
+                row[col] = ends[k] if k < len(ends) else None
+        rows.append(row)
+    return pd.DataFrame(rows, columns=MILESTONE_COLUMNS)
+
+
+def _passed_on(day_no: np.ndarray, year_cum: np.ndarray, threshold: float) -> date | None:
+    """The first day the year's running total reached `threshold`."""
+    idx = int(np.searchsorted(year_cum[1:], threshold, "left"))
+    if idx >= len(day_no):
+        return None
+    return date(1970, 1, 1) + timedelta(days=int(day_no[idx]))

@@ -1,0 +1,253 @@
+"""Intervals from a model's own out-of-sample errors, by horizon, recalibrated from recent coverage.
+
+At the origin T, a model has been run at every earlier weekly origin o with the data as known at
+T cut at o (members are cheap: see members.py), so its error at horizon h is known for every o
+with o + h <= T. From those errors, on the error scale (scale.py):
+
+1. Each horizon's distribution comes from the last POOL_WEEKS origins' errors at that horizon,
+   centred on their median (the median forecast stays the model's point forecast, so the median
+   path stays as smooth as the members made it).
+2. Its width is then rescaled, separately below and above the median, by how the intervals
+   issued at the last RECAL_WEEKS origins actually did: if 14% of outcomes fell below the 10%
+   bound, the lower tail widens until 10% would have. This is adaptive recalibration from
+   realised coverage rather than a fixed widening factor: after a change of regime (the growth of
+   2019-2021, a year running below the last) the width follows within a year.
+3. Sample paths keep these marginals exactly and take their dependence across horizons from whole
+   error trajectories of past origins (a rank copula): a path that runs high in week 2 tends to
+   run high in week 10 too, so sums over the rest of the year get honest spread.
+4. The part-observed first week (data cut on a Thursday, say) gets its own distribution: the
+   errors of the point forecast for the same unobserved days of past weeks. In 10-20% of weeks
+   the weather stops crossings for days, so its lower bound can be "no more crossings this week".
+
+Every constant here was chosen on the validation origins (Jul 2019 - Dec 2021), never on the
+2022-2025 evaluation; benchmarks/model_scores.md lists the variants tried.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecasting.models.scale import from_error_scale, to_error_scale
+
+__all__ = [
+    "POOL_WEEKS",
+    "RECAL_WEEKS",
+    "ErrorModel",
+    "error_matrix",
+    "error_model",
+    "PartWeekModel",
+    "part_week_model",
+]
+
+POOL_WEEKS = 104  # origins whose errors at a horizon give its distribution
+RECAL_WEEKS = 52  # origins whose realised coverage rescales the width
+RECAL_HORIZON = 13  # horizons scored for the recalibration
+TRAJECTORY_WEEKS = 156  # origins whose whole error trajectories give the paths' dependence
+MIN_ERRORS = 20  # fewer errors than this (the first year of data): a wide normal instead
+FALLBACK_SD = 0.8  # its standard deviation on the error scale
+MIN_FACTOR = 0.5  # recalibration never narrows a tail to less than half
+TAIL = 0.1  # 80% intervals: 10% below, 10% above
+NEAR_HORIZONS = 2  # a horizon's pool also takes the errors of horizons up to 2 weeks either side
+NEAREST = 100  # ... and keeps the 100 whose forecast level was nearest (0: keep all)
+
+
+def error_matrix(y: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """E[o, h-1] = actual - point on the error scale; NaN where the week is not known yet."""
+    n, horizon = points.shape
+    target = np.arange(n)[:, None] + np.arange(1, horizon + 1)[None, :]
+    known = target < len(y)
+    actual = np.where(known, to_error_scale(y[np.minimum(target, len(y) - 1)]), np.nan)
+    return actual - to_error_scale(points)
+
+
+def _tail_factor(z: np.ndarray, n: int) -> float:
+    """The smallest factor s with at most TAIL * n of the exceedances z above s."""
+    allowed = int(np.floor(TAIL * n))
+    if len(z) <= allowed:
+        return MIN_FACTOR
+    return max(float(np.sort(z)[len(z) - allowed - 1]), MIN_FACTOR)
+
+
+@dataclass(frozen=True)
+class ErrorModel:
+    """What one model's past errors say about its forecast from the origin, horizon by horizon."""
+
+    pools: np.ndarray  # (horizon, NEAREST) centred errors (error scale), sorted, NaN-padded
+    low: float  # width factors below and above the median, from recent realised coverage
+    high: float
+    trajectories: np.ndarray  # (rows, horizon) centred error trajectories for the copula
+
+    @property
+    def horizon(self) -> int:
+        return len(self.pools)
+
+    def quantiles(self, p: np.ndarray, widened: bool = True) -> np.ndarray:
+        """Error-scale quantiles: p is (m, horizon), one probability per path and horizon;
+        after recalibration unless not `widened` (forecast.py takes the year-end median before
+        it)."""
+        p = np.asarray(p, dtype="float64")
+        n = np.isfinite(self.pools).sum(axis=1)
+        pos = np.clip(p, 0.0, 1.0) * np.maximum(n - 1, 0)[None, :]
+        lo = np.floor(pos).astype(int)
+        hi = np.minimum(lo + 1, np.maximum(n - 1, 0)[None, :])
+        cols = np.arange(self.horizon)[None, :]
+        frac = pos - lo
+        base = self.pools[cols, lo] * (1 - frac) + self.pools[cols, hi] * frac
+        thin = n < MIN_ERRORS  # the first year of data: a wide normal instead
+        if thin.any():
+            from scipy.stats import norm
+
+            normal = FALLBACK_SD * norm.ppf(np.clip(p, 1e-6, 1 - 1e-6))
+            base = np.where(thin[None, :], normal, base)
+        if not widened:
+            return base
+        return np.where(base < 0, self.low * base, self.high * base)
+
+    def uniforms(self, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        """(n_paths, horizon) probabilities whose dependence across horizons is the past's."""
+        rows = self.trajectories
+        if len(rows) < MIN_ERRORS:  # too little history: an AR(1) Gaussian copula
+            from scipy.stats import norm
+
+            z = np.empty((n_paths, self.horizon))
+            z[:, 0] = rng.standard_normal(n_paths)
+            for h in range(1, self.horizon):
+                z[:, h] = 0.9 * z[:, h - 1] + np.sqrt(1 - 0.81) * rng.standard_normal(n_paths)
+            return norm.cdf(z)
+        pick = rng.integers(0, len(rows), size=n_paths)
+        # each sampled value's rank among the trajectories, jittered within its step
+        ranks = np.argsort(np.argsort(rows, axis=0, kind="stable"), axis=0, kind="stable")
+        return (ranks[pick] + rng.random((n_paths, self.horizon))) / len(rows)
+
+
+def error_model(
+    errors: np.ndarray, levels: np.ndarray, horizon: int, origin: int | None = None
+) -> ErrorModel:
+    """The ErrorModel at `origin` (default: the last row) from an error_matrix and the point
+    forecasts' levels (on the error scale) at every origin.
+
+    Only errors whose target week is on or before the origin are read, so a model's intervals
+    never use what happened after it.
+    """
+    T = errors.shape[0] - 1 if origin is None else origin
+    horizon = min(horizon, errors.shape[1])
+    hs = np.arange(1, horizon + 1)
+    pools = np.sort(_pools(errors, levels, np.full(horizon, T), hs), axis=1)
+    low, high = _recalibration(errors, levels, T)
+    first = max(0, T - horizon - TRAJECTORY_WEEKS + 1)
+    rows = errors[first : max(first, T - horizon + 1), :horizon]
+    rows = rows[np.isfinite(rows).all(axis=1)]
+    return ErrorModel(pools, low, high, rows - np.median(rows, axis=0) if len(rows) else rows)
+
+
+def _pools(
+    errors: np.ndarray, levels: np.ndarray, origins: np.ndarray, horizons: np.ndarray | int
+) -> np.ndarray:
+    """(pairs, NEAREST) centred errors as issued at each (origin, horizon) pair (NaN: none).
+
+    Each pool holds the errors of the last POOL_WEEKS origins at horizons within NEAR_HORIZONS
+    whose targets the origin already knew, keeping the NEAREST whose forecast level was closest
+    to its own forecast's. Why by level: a week forecast at 100 can end at 1,000 after one calm
+    day, a week forecast at 2,000 cannot end at 20,000; pooling them lends low weeks' upside to
+    high weeks, and high weeks' narrowness to low ones. Chosen on validation: by level and
+    nearby horizons, 81% coverage and year-end hits 6 of 9; one horizon, all levels, 84% and 5.
+    """
+    h = np.broadcast_to(np.asarray(horizons), origins.shape)
+    back = np.arange(POOL_WEEKS)[None, :]
+    parts_e, parts_l = [], []
+    for shift in range(-NEAR_HORIZONS, NEAR_HORIZONS + 1):
+        near = h + shift
+        rows = (origins - near)[:, None] - back
+        ok = (rows >= 0) & ((near >= 1) & (near <= errors.shape[1]))[:, None]
+        r = np.clip(rows, 0, errors.shape[0] - 1)
+        c = np.clip(near - 1, 0, errors.shape[1] - 1)[:, None]
+        parts_e.append(np.where(ok, errors[r, c], np.nan))
+        parts_l.append(np.where(ok, levels[r, c], np.nan))
+    e, lv = np.concatenate(parts_e, axis=1), np.concatenate(parts_l, axis=1)
+    distance = np.abs(lv - levels[origins, h - 1][:, None])
+    distance[~np.isfinite(e) | ~np.isfinite(distance)] = np.inf
+    if e.shape[1] > NEAREST:
+        keep = np.argpartition(distance, NEAREST - 1, axis=1)[:, :NEAREST]
+        e = np.take_along_axis(e, keep, axis=1)
+        e[~np.isfinite(np.take_along_axis(distance, keep, axis=1))] = np.nan
+    enough = np.isfinite(e).sum(axis=1) >= MIN_ERRORS
+    centred = e - _row_quantiles(e, (0.5,))[0][:, None]
+    return np.where(enough[:, None], centred, np.nan)
+
+
+def _row_quantiles(a: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
+    """Linear-interpolated quantiles of each row's finite values (NaN for an empty row): what
+    np.nanquantile gives, without its per-row Python loop."""
+    ordered = np.sort(a, axis=1)  # NaN sort last
+    n = np.isfinite(a).sum(axis=1)
+    rows = np.arange(len(a))
+    out = []
+    for q in qs:
+        pos = q * np.maximum(n - 1, 0)
+        lo = np.floor(pos).astype(int)
+        hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+        frac = pos - lo
+        value = ordered[rows, lo] * (1 - frac) + ordered[rows, hi] * frac
+        out.append(np.where(n > 0, value, np.nan))
+    return out
+
+
+def _recalibration(errors: np.ndarray, levels: np.ndarray, T: int) -> tuple[float, float]:
+    """Width factors (below, above) that would have given 80% coverage at recent origins."""
+    origins = np.arange(max(0, T - RECAL_WEEKS - RECAL_HORIZON), T)
+    o, h = (a.ravel() for a in np.meshgrid(origins, np.arange(1, RECAL_HORIZON + 1)))
+    keep = (o + h <= T) & (h <= errors.shape[1])
+    o, h = o[keep], h[keep]
+    e = errors[o, h - 1]
+    lo, hi = _row_quantiles(_pools(errors, levels, o, h), (TAIL, 1 - TAIL))  # issued at o
+    ok = np.isfinite(e) & np.isfinite(lo) & np.isfinite(hi)
+    e, lo, hi = e[ok], lo[ok], hi[ok]
+    if len(e) < 30:
+        return 1.0, 1.0
+    below = -e[e < 0] / np.maximum(-lo[e < 0], 1e-6)
+    above = e[e >= 0] / np.maximum(hi[e >= 0], 1e-6)
+    return _tail_factor(below, len(e)), _tail_factor(above, len(e))
+
+
+@dataclass(frozen=True)
+class PartWeekModel:
+    """The unobserved days of a part-observed week: often none at all, else spread like the
+    point forecast's past errors for the same days of a week."""
+
+    p_zero: float  # share of past weeks whose same days had no crossings
+    errors: np.ndarray  # sorted error-scale errors of the weeks that had some
+
+    def quantile(self, point: float, share: float, p: np.ndarray) -> np.ndarray:
+        """Totals of the unobserved days at probabilities p, given the point forecast's share."""
+        p = np.asarray(p, dtype="float64")
+        above = np.clip((p - self.p_zero) / max(1.0 - self.p_zero, 1e-9), 0.0, 1.0)
+        if len(self.errors) < MIN_ERRORS:
+            from scipy.stats import norm
+
+            e = FALLBACK_SD * norm.ppf(np.clip(above, 1e-6, 1 - 1e-6))
+        else:
+            e = np.quantile(self.errors, above)
+        values = from_error_scale(to_error_scale(point, share) + e, share)
+        return np.where(p < self.p_zero, 0.0, values)
+
+
+def part_week_model(
+    remaining_actual: np.ndarray, remaining_point: np.ndarray, share: float
+) -> PartWeekModel:
+    """From the last POOL_WEEKS weeks: how often the same days held no crossings, and the errors
+    of the point forecast's share of the week when they held some.
+
+    A point mass at zero, not a log-scale error: a few days' crossings are zero in about half
+    of past weeks (48% of the validation weeks for Friday-Sunday), at any level, and a log error
+    cannot reach zero from a high forecast (on validation, 52-58% of part weeks were covered
+    that way).
+    """
+    ok = np.isfinite(remaining_actual) & np.isfinite(remaining_point)
+    actual, point = remaining_actual[ok][-POOL_WEEKS:], remaining_point[ok][-POOL_WEEKS:]
+    if len(actual) == 0:
+        return PartWeekModel(0.0, np.zeros(0))
+    zero = actual <= 0
+    e = to_error_scale(actual[~zero], share) - to_error_scale(point[~zero], share)
+    return PartWeekModel(float(zero.mean()), np.sort(e))

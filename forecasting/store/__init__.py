@@ -13,7 +13,11 @@ Analysts query this file directly, so its tables and views are a public interfac
 """
 
 from forecasting.errors import StoreBusy, StoreError
+from forecasting.store.announcements import record_announcement, was_announced
+from forecasting.store.backtests import save_backtest
 from forecasting.store.connection import DEFAULT_DB, default_db_path, open_store, retry_on_lock
+from forecasting.store.export import Export, export_views
+from forecasting.store.forecast_frames import read_forecast_frames, save_forecast_frames
 from forecasting.store.forecasts import (
     ForecastRecord,
     already_forecast,
@@ -61,6 +65,13 @@ __all__ = [
     "forecast_covers",
     "already_forecast",
     "production_year_end",
+    "save_forecast_frames",
+    "read_forecast_frames",
+    "save_backtest",
+    "was_announced",
+    "record_announcement",
+    "Export",
+    "export_views",
     "save_frame",
     "save_frames",
     "read_frame",

@@ -66,8 +66,12 @@ def test_frames_round_trip(db_path: Path, latest_store: Path) -> None:
     assert save_forecast_frames(db_path, frames, {as_of: read}) == 4
 
     back = read_forecast_frames(db_path)
-    for name, columns in [("runs", RUN_COLUMNS), ("weekly", WEEKLY_COLUMNS),
-                          ("year_end", YEAR_END_COLUMNS), ("cumulative", CUMULATIVE_COLUMNS)]:
+    for name, columns in [
+        ("runs", RUN_COLUMNS),
+        ("weekly", WEEKLY_COLUMNS),
+        ("year_end", YEAR_END_COLUMNS),
+        ("cumulative", CUMULATIVE_COLUMNS),
+    ]:
         _same(getattr(back, name), getattr(frames, name), columns)  # fmt: skip
     milestones = back.milestones.sort_values(["as_of", "model", "threshold"])
     want = frames.milestones.sort_values(["as_of", "model", "threshold"])

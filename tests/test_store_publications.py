@@ -244,3 +244,19 @@ def test_ledger_over_the_real_releases(all_real_store: Path) -> None:
     # 2018-01-01 to 2026-02-27: the last capture of the page runs a day past the last release.
     assert first["days"] == 2980 and first["changed"] == 0
     assert first["from_page"] > 60  # the daily page published most recent days first
+
+
+@pytest.mark.integration
+def test_accept_command(tmp_path: Path) -> None:
+    from cli_run import run_cli
+
+    db = tmp_path / "s.duckdb"
+    ingest_source(db, write_release(tmp_path / "a", date(2026, 2, 20)))
+    held = run_cli(["ingest", "--source", _rewritten(tmp_path, date(2026, 2, 27), 1.1), "--db", db])
+    assert held.status == 0 and "HELD BACK FOR REVIEW" in held.stdout, held.stderr
+    sha = store.held_publications(db).query("status == 'held'")["sha256"].iloc[0]
+    run = run_cli(["accept", sha[:12], "--db", db])
+    assert run.status == 0 and "accepted" in run.stdout, run.stderr
+    assert store.latest_data_through(db) == date(2026, 2, 26)
+    unknown = run_cli(["accept", "no-such-release.ods", "--db", db])
+    assert unknown.status == 2 and "no publication" in unknown.stderr

@@ -171,7 +171,7 @@ def test_history_changing_release_is_held_until_accepted(tmp_path: Path) -> None
     assert store.latest_data_through(db) == date(2026, 2, 26)
     assert store.read_frame(db, "SELECT DISTINCT status FROM revision_ledger")["status"].tolist() \
         == ["official"]  # fmt: skip
-    assert not store.accept_publication(db, rewritten.name).was_held  # already official
+    assert not store.accept_publication(db, str(rewritten)).was_held  # already official
 
 
 def test_a_release_that_zeroes_a_year_is_held(tmp_path: Path) -> None:

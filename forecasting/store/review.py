@@ -95,7 +95,8 @@ class Acceptance:
 
 
 def accept_publication(db_path: str | Path, publication: str) -> Acceptance:
-    """Make a held publication official (by sha256, its first 8+ characters, or file name).
+    """Make a held publication official (by sha256, its first 8+ characters, its file name or
+    a path to the file).
 
     Held publications after it are checked again against it: those it explains (they carry the
     same revised history) become official too, in the same transaction.
@@ -139,11 +140,11 @@ def _find(
     rows = con.execute(
         """
         SELECT publication_id, file_name, sha256, status FROM publications
-        WHERE sha256 = lower($ref) OR file_name = $ref
+        WHERE sha256 = lower($ref) OR file_name IN ($ref, $name)
            OR (length($ref) >= 8 AND starts_with(sha256, lower($ref)))
         ORDER BY publication_id
         """,
-        {"ref": ref},
+        {"ref": ref, "name": Path(ref).name},  # a path to the file names it too
     ).fetchall()
     if not rows:
         raise BadInput(ref, f"no publication with that sha256 or file name in {db_path}")

@@ -62,8 +62,9 @@ def schema_state(con: duckdb.DuckDBPyConnection) -> SchemaState:
     """The file's version and missing tables and views: two catalog queries, about 1 ms."""
     present = dict(
         con.execute(
-            "SELECT table_name, table_type FROM information_schema.tables "
-            "WHERE table_schema = 'main'"
+            "SELECT table_name, 'BASE TABLE' FROM duckdb_tables() WHERE schema_name = 'main' "
+            "UNION ALL SELECT view_name, 'VIEW' FROM duckdb_views() "
+            "WHERE NOT internal AND schema_name = 'main'"
         ).fetchall()
     )
     info: dict[str, str] = {}

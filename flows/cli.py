@@ -261,6 +261,30 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_accept(args: argparse.Namespace) -> int:
+    """Make a publication held back for review (it rewrote history) part of the official series."""
+    from forecasting.errors import BadInput
+    from forecasting.store import accept_publication
+
+    try:
+        print(accept_publication(_db(args), args.publication).describe())
+    except BadInput as exc:
+        return _fail(_one_line(exc), EXIT_BAD_INPUT)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the store's public tables and views as files analysts can query without the lock."""
+    from forecasting.errors import BadInput
+    from forecasting.store import export_views
+
+    try:
+        print(export_views(_db(args), args.out_dir, format=args.format).describe())
+    except BadInput as exc:
+        return _fail(_one_line(exc), EXIT_BAD_INPUT)
+    return 0
+
+
 class _Bar:
     """A rich progress bar on stderr, driven by (done, total, what) calls."""
 
@@ -380,6 +404,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reports-dir", help="default: $CROSSINGS_REPORTS_DIR or reports/")
     p.add_argument("--force", action="store_true", help="refit dates already held")
     p.set_defaults(func=cmd_backfill)
+
+    p = with_db(sub.add_parser("accept", help="make a release held back for review official"))
+    p.add_argument("publication", help="its sha256 (or first 8+ characters) or file name")
+    p.set_defaults(func=cmd_accept)
+
+    p = with_db(sub.add_parser("export", help="write the public tables and views as files"))
+    p.add_argument("out_dir", metavar="DIR", help="folder to write (replaced whole)")
+    p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    p.set_defaults(func=cmd_export)
 
     return parser
 

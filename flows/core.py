@@ -167,37 +167,22 @@ def already_forecast(
 
 def held_forecasts(
     db: Path, dates: list[date], horizon_weeks: int
-) -> dict[date, dict[str, str]]:
+) -> dict[date, dict[str, tuple[str, ...]]]:
     """For each date, the models stored with `horizon_weeks` weeks -> the publications they read.
 
-    One query for a whole backfill, instead of one per date.
+    One query for a whole backfill, instead of one per date (forecasting.store.held_forecasts).
     """
-    from forecasting.store import read_frame
+    from forecasting.store import held_forecasts as held
 
-    if not dates:
-        return {}
-    rows = read_frame(
-        db,
-        """
-        SELECT f.as_of, f.model, f.publications
-        FROM forecasts f JOIN forecast_weeks w USING (as_of, model)
-        WHERE f.as_of BETWEEN ? AND ?
-        GROUP BY f.as_of, f.model, f.publications
-        HAVING count(w.week_ending) = ?
-        """,
-        [min(dates), max(dates), horizon_weeks],
-    )
-    held: dict[date, dict[str, str]] = {}
-    for r in rows.itertuples():
-        held.setdefault(pd.Timestamp(r.as_of).date(), {})[r.model] = r.publications
-    return held
+    return held(db, dates, horizon_weeks)
 
 
-def covers(held: dict[str, str], publications: list[str], models: list[str]) -> bool:
+def covers(held: dict[str, tuple[str, ...]], publications: list[str], models: list[str]) -> bool:
     """Whether one date's held forecasts (from `held_forecasts`) cover `models`, from these
     publications."""
-    wanted = ",".join(publications)
-    return all(held.get(model) == wanted for model in models)
+    from forecasting.store import forecast_covers
+
+    return forecast_covers(held, publications, models)
 
 
 def save_fits(db: Path, fits: list[tuple[Fit, Any]]) -> None:
@@ -216,13 +201,10 @@ def save_fit(db: Path, result: Fit, read: Any) -> None:
 
 
 def latest_data_through(db: Path) -> date | None:
-    """The last day with figures in any held publication (None for an empty store)."""
-    from forecasting.store import read_frame
+    """The last day with figures in any official publication (None for an empty store)."""
+    from forecasting.store import latest_data_through as latest
 
-    frame = read_frame(db, "SELECT max(data_through) AS last FROM publications")
-    if frame.empty or pd.isna(frame["last"].iloc[0]):
-        return None
-    return pd.Timestamp(frame["last"].iloc[0]).date()
+    return latest(db)
 
 
 class AsOfReader:

@@ -14,8 +14,14 @@ from forecasting.ingest import ingest_source
 from forecasting.release import read_release
 
 YEAR_TOTALS = {
-    2018: 299, 2019: 1_843, 2020: 8_462, 2021: 28_526,
-    2022: 45_755, 2023: 29_437, 2024: 36_816, 2025: 41_472,
+    2018: 299,
+    2019: 1_843,
+    2020: 8_462,
+    2021: 28_526,
+    2022: 45_755,
+    2023: 29_437,
+    2024: 36_816,
+    2025: 41_472,
 }
 
 
@@ -147,6 +153,7 @@ def test_empty_store_reads_as_no_data(tmp_path: Path) -> None:
     assert not (tmp_path / "missing.duckdb").exists()
 
 
+@pytest.mark.integration
 def test_writer_waits_for_another_process_lock(tmp_path: Path, latest_release: Path) -> None:
     """A second connection holding the file makes the ingest wait, then succeed."""
     import subprocess
@@ -156,10 +163,15 @@ def test_writer_waits_for_another_process_lock(tmp_path: Path, latest_release: P
     db = tmp_path / "s.duckdb"
     duckdb.connect(str(db)).close()
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb,sys,time; c=duckdb.connect(sys.argv[1]); print('held', flush=True); "
-         "time.sleep(2); c.close()", str(db)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import duckdb,sys,time; c=duckdb.connect(sys.argv[1]); print('held', flush=True); "
+            "time.sleep(2); c.close()",
+            str(db),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "held"
     started = time.monotonic()

@@ -1,40 +1,77 @@
 """The DuckDB store: every publication and every value it published (vintages), read as of any date.
 
-Analysts query this file directly, so its tables and views are a public interface (docs/store.md):
+Analysts query this file directly, so its tables and views are a public interface
+(docs/store.md). All SQL lives in this package:
 
-- `publications`: one row per distinct file (by sha256) with its provenance.
-- `daily_values`, `weekly_values`: every value of every publication (the vintages).
-- `daily_arrivals`, `weekly_activity`: the latest known value of each day / week.
-- `revisions`: each time a later publication changed a published day.
-- `forecasts`, `forecast_weeks`: forecasts keyed by (as_of, model).
-- `backtest_scores`, `backtest_year_end`: rolling-origin evaluations.
-
-All SQL lives in this package: `connection` (open, lock waits), `schema` (tables and views),
-`publications` (ingest), `reads` (as-of reads), `forecasts`, `tables` (generic result tables).
+- `connection`: opening the file, waiting out other processes' locks, disk-full errors.
+- `migrations`, `views`, `schema`: numbered migrations, the views, bringing a file up to date.
+- `publications`, `review`: storing a publication; holding back history-changing releases.
+- `reads`: the figures as known on a date.
+- `forecasts`, `forecast_frames`: forecasts held and written.
+- `backtests`, `announcements`, `export`, `tables`: backtest runs, alerts already sent, Parquet
+  export, generic result tables.
 """
 
-from forecasting.errors import StoreBusy
+from forecasting.errors import StoreBusy, StoreError
+from forecasting.store.announcements import record_announcement, was_announced
+from forecasting.store.backtests import save_backtest
 from forecasting.store.connection import DEFAULT_DB, default_db_path, open_store, retry_on_lock
-from forecasting.store.forecasts import ForecastRecord, save_forecast_records, save_forecasts
+from forecasting.store.export import Export, export_views
+from forecasting.store.forecast_frames import read_forecast_frames, save_forecast_frames
+from forecasting.store.forecasts import (
+    ForecastRecord,
+    already_forecast,
+    forecast_covers,
+    held_forecasts,
+    production_year_end,
+    save_forecast_records,
+    save_forecasts,
+)
 from forecasting.store.publications import IngestOutcome, held_publications, ingest
-from forecasting.store.reads import AsOfRead, latest_daily, read_as_of
+from forecasting.store.reads import (
+    AsOfRead,
+    latest_daily,
+    latest_data_through,
+    publication_data_throughs,
+    read_as_of,
+)
+from forecasting.store.review import HISTORY_CHANGE_THRESHOLD, Acceptance, accept_publication
+from forecasting.store.schema import SCHEMA_VERSION
 from forecasting.store.tables import read_frame, save_frame, save_frames
 
 __all__ = [
     "DEFAULT_DB",
+    "SCHEMA_VERSION",
+    "HISTORY_CHANGE_THRESHOLD",
     "AsOfRead",
+    "Acceptance",
     "IngestOutcome",
     "StoreBusy",
+    "StoreError",
     "default_db_path",
     "open_store",
     "retry_on_lock",
     "ingest",
     "held_publications",
+    "accept_publication",
     "read_as_of",
     "latest_daily",
+    "latest_data_through",
+    "publication_data_throughs",
     "ForecastRecord",
     "save_forecasts",
     "save_forecast_records",
+    "held_forecasts",
+    "forecast_covers",
+    "already_forecast",
+    "production_year_end",
+    "save_forecast_frames",
+    "read_forecast_frames",
+    "save_backtest",
+    "was_announced",
+    "record_announcement",
+    "Export",
+    "export_views",
     "save_frame",
     "save_frames",
     "read_frame",

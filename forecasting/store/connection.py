@@ -2,12 +2,13 @@
 
 DuckDB lets one process hold a file at a time, even for reading. Every store function opens the
 file, does one short transaction and closes it, retrying with backoff while another process holds
-the lock, so nightly runs, backfills and ad-hoc ingests can overlap and all finish.
+the lock, so nightly runs, backfills and ad-hoc ingests can overlap and all finish. Opening also
+brings the file to the current schema (`schema.ensure_schema`), read-only opens included, and a
+full disk anywhere becomes one `StoreError` line.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -18,19 +19,20 @@ from typing import TypeVar
 import duckdb
 
 from forecasting.errors import StoreBusy
-from forecasting.store.schema import ensure_schema
+from forecasting.settings import Settings
+from forecasting.store.schema import ensure_schema, schema_state
+from forecasting.store.transaction import as_store_error
 
-__all__ = ["DEFAULT_DB", "LOCK_WAIT_SECONDS", "default_db_path", "retry_on_lock", "open_store"]
+__all__ = ["DEFAULT_DB", "default_db_path", "retry_on_lock", "open_store"]
 
-DEFAULT_DB = Path("data") / "crossings.duckdb"
-LOCK_WAIT_SECONDS = float(os.environ.get("CROSSINGS_LOCK_WAIT_SECONDS", "600"))
+DEFAULT_DB = Settings().db
 
 T = TypeVar("T")
 
 
 def default_db_path() -> Path:
     """`CROSSINGS_DB` when set, else data/crossings.duckdb."""
-    return Path(os.environ.get("CROSSINGS_DB") or DEFAULT_DB)
+    return Settings.from_env().db
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -38,8 +40,11 @@ def _is_lock_error(exc: Exception) -> bool:
     return "Could not set lock" in text or "Conflicting lock" in text
 
 
-def retry_on_lock(action: Callable[[], T], *, wait_seconds: float = LOCK_WAIT_SECONDS) -> T:
-    """Run `action`, retrying with jittered backoff while another process holds the file lock."""
+def retry_on_lock(action: Callable[[], T], *, wait_seconds: float | None = None) -> T:
+    """Run `action`, retrying with jittered backoff while another process holds the file lock
+    (for up to `CROSSINGS_LOCK_WAIT_SECONDS`, read when called)."""
+    if wait_seconds is None:
+        wait_seconds = Settings.from_env().lock_wait_seconds
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     while True:
@@ -56,6 +61,24 @@ def retry_on_lock(action: Callable[[], T], *, wait_seconds: float = LOCK_WAIT_SE
         delay = min(delay * 1.6, 2.0)
 
 
+def _connect(db_path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """A connection to a file at the current schema, migrating it first when it is not."""
+    con = duckdb.connect(str(db_path), read_only=read_only)
+    try:
+        if not read_only:
+            ensure_schema(con, db_path.name)
+            return con
+        if schema_state(con).current:
+            return con
+    except BaseException:
+        con.close()
+        raise
+    # An older file, or one missing a view: migrate it with a short write, then read.
+    con.close()
+    _connect(db_path, read_only=False).close()
+    return duckdb.connect(str(db_path), read_only=True)
+
+
 @contextmanager
 def open_store(
     db_path: str | Path, *, read_only: bool = False
@@ -65,21 +88,23 @@ def open_store(
     if read_only and not db_path.exists():
         # DuckDB cannot open a missing file read-only; an empty store reads as "no data".
         read_only = False
-    if not read_only:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-
-    def connect() -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect(str(db_path), read_only=read_only)
+    try:
         if not read_only:
-            try:
-                ensure_schema(con)
-            except Exception:
-                con.close()
-                raise
-        return con
-
-    con = retry_on_lock(connect)
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+        con = retry_on_lock(lambda: _connect(db_path, read_only))
+    except (duckdb.Error, OSError) as exc:
+        _raise_if_disk_full(exc, db_path)
+        raise
     try:
         yield con
+    except (duckdb.Error, OSError) as exc:
+        _raise_if_disk_full(exc, db_path)
+        raise
     finally:
         con.close()
+
+
+def _raise_if_disk_full(exc: BaseException, db_path: Path) -> None:
+    error = as_store_error(exc, db_path)
+    if error is not None:
+        raise error from exc

@@ -1,18 +1,24 @@
-"""Storing a parsed publication (every value it published: a vintage) and listing those held."""
+"""Storing a parsed publication (every value it published: a vintage) and listing those held.
+
+Each publication is one row of `publications`, told apart by its content (sha256), never by its
+file name alone: two different files with the same name are two publications. A reissue (`_v2`)
+supersedes its original in the official series whatever the order of ingest (see views.py), and
+a release that rewrites a past year is held back for review (review.py).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
+import duckdb
 import pandas as pd
 
 from forecasting.store.connection import open_store, retry_on_lock
-
-if TYPE_CHECKING:
-    from forecasting.release import Release
+from forecasting.store.review import history_change
+from forecasting.store.transaction import transaction
 
 __all__ = ["IngestOutcome", "ingest", "held_publications"]
 
@@ -27,22 +33,34 @@ class IngestOutcome:
     kind: str
     data_through: date
     is_latest: bool  # True when this publication now gives the latest figures
-    revised_days: int  # days whose figures differ from the previous latest value
+    revised_days: int  # days whose figures differ from the official publication before it
+    held_reason: str | None = None  # set when it rewrites history: held back for review
+
+    @property
+    def held(self) -> bool:
+        return self.held_reason is not None
 
     def describe(self) -> str:
         if not self.stored:
             return f"{self.file_name}: already held (sha256 {self.sha256[:12]}), nothing changed"
-        role = "now the latest" if self.is_latest else "kept as history (a newer one is held)"
         revised = f", {self.revised_days} day(s) revised" if self.revised_days else ""
-        return (
-            f"{self.file_name}: stored, data through "
-            f"{self.data_through.day} {self.data_through:%B %Y}, {role}{revised}"
-        )
+        through = f"data through {self.data_through.day} {self.data_through:%B %Y}"
+        if self.held:
+            return (
+                f"{self.file_name}: HELD BACK FOR REVIEW, not in the official series: it "
+                f"{self.held_reason}; stored as a vintage ({through}{revised}); to make it "
+                f"official: crossings accept {self.sha256[:12]}"
+            )
+        role = "now the latest" if self.is_latest else "kept as history (a newer one is held)"
+        return f"{self.file_name}: stored, {through}, {role}{revised}"
 
 
-def ingest(db_path: str | Path, release: Release, *, source: str) -> IngestOutcome:
-    """Store one checked publication in a single transaction; the same bytes twice is a no-op."""
-    provenance = release.provenance or {}
+def ingest(db_path: str | Path, release: Any, *, source: str) -> IngestOutcome:
+    """Store one checked publication in a single transaction; the same bytes twice is a no-op.
+
+    `release` is a parsed publication (`Release`): kind, file_name, sha256, daily, weekly,
+    released_on, published_at, provenance, and `version` (the reissue number, 1 if absent).
+    """
 
     def write() -> IngestOutcome:
         with open_store(db_path) as con:
@@ -51,96 +69,89 @@ def ingest(db_path: str | Path, release: Release, *, source: str) -> IngestOutco
             ).fetchone()
             if held:
                 return IngestOutcome(
-                    release.file_name,
-                    release.sha256,
-                    False,
-                    release.kind,
-                    release.data_through,
-                    False,
-                    0,
-                )
-            con.execute("BEGIN TRANSACTION")
-            try:
-                publication_id = con.execute(
-                    """
-                    INSERT INTO publications (sha256, kind, file_name, source, released_on,
-                        published_at, data_from, data_through, daily_rows, weekly_rows, url,
-                        discovered_via, http_status, etag, last_modified, fetched_at, ingested_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    RETURNING publication_id
-                    """,
-                    [
-                        release.sha256,
-                        release.kind,
-                        release.file_name,
-                        source,
-                        release.released_on,
-                        release.published_at,
-                        release.data_from,
-                        release.data_through,
-                        len(release.daily),
-                        0 if release.weekly is None else len(release.weekly),
-                        provenance.get("url"),
-                        provenance.get("discovered_via", "file"),
-                        provenance.get("http_status"),
-                        provenance.get("etag"),
-                        provenance.get("last_modified"),
-                        provenance.get("fetched_at"),
-                        datetime.now(UTC),
-                    ],
-                ).fetchone()[0]
-                daily = release.daily.assign(publication_id=publication_id)
-                con.register("incoming_daily", daily)
-                con.execute(
-                    """
-                    INSERT INTO daily_values SELECT publication_id, date, migrants_arrived,
-                        boats_arrived, boats_uncontrolled, revised, note FROM incoming_daily
-                    """
-                )
-                con.unregister("incoming_daily")
-                if release.weekly is not None:
-                    weekly = release.weekly.assign(publication_id=publication_id)
-                    con.register("incoming_weekly", weekly)
+                    release.file_name, release.sha256, False, release.kind,
+                    release.data_through, False, 0,
+                )  # fmt: skip
+            with transaction(con):
+                publication_id = _insert(con, release, source)
+                reason = history_change(con, publication_id)
+                if reason is not None:
                     con.execute(
-                        """
-                        INSERT INTO weekly_values SELECT publication_id, week_ending,
-                            migrants_arrived, boats_arrived, boats_uncontrolled,
-                            migrants_prevented, events_prevented FROM incoming_weekly
-                        """
+                        "UPDATE publications SET status = 'held', held_reason = ? "
+                        "WHERE publication_id = ?",
+                        [reason, publication_id],
                     )
-                    con.unregister("incoming_weekly")
-                is_latest = con.execute(
-                    "SELECT recency = 1 FROM publication_order WHERE publication_id = ?",
-                    [publication_id],
-                ).fetchone()[0]
-                revised_days = con.execute(
-                    "SELECT count(*) FROM revisions WHERE publication = ?", [release.file_name]
-                ).fetchone()[0]
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+                is_latest, revised_days = con.execute(
+                    """
+                    SELECT (SELECT recency = 1 FROM publication_order
+                            WHERE publication_id = $id),
+                           (SELECT count(DISTINCT period) FROM revision_ledger
+                            WHERE publication_id = $id
+                              AND series IN ('daily_migrants_arrived', 'daily_boats_arrived'))
+                    """,
+                    {"id": publication_id},
+                ).fetchone()
             return IngestOutcome(
-                release.file_name,
-                release.sha256,
-                True,
-                release.kind,
-                release.data_through,
-                bool(is_latest),
-                int(revised_days),
-            )
+                release.file_name, release.sha256, True, release.kind, release.data_through,
+                bool(is_latest) and reason is None, int(revised_days), reason,
+            )  # fmt: skip
 
     return retry_on_lock(write)
 
 
+def _insert(con: duckdb.DuckDBPyConnection, release: Any, source: str) -> int:
+    """The publication row and all its values; returns its publication_id."""
+    provenance = release.provenance or {}
+    repairs = [str(r) for r in provenance.get("repairs") or []]
+    publication_id = con.execute(
+        """
+        INSERT INTO publications (sha256, kind, file_name, source, released_on, published_at,
+            data_from, data_through, daily_rows, weekly_rows, url, discovered_via, http_status,
+            etag, last_modified, fetched_at, ingested_at, repairs, version, status)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'official')
+        RETURNING publication_id
+        """,
+        [
+            release.sha256, release.kind, release.file_name, source, release.released_on,
+            release.published_at, release.data_from, release.data_through, len(release.daily),
+            0 if release.weekly is None else len(release.weekly),
+            provenance.get("url"), provenance.get("discovered_via", "file"),
+            provenance.get("http_status"), provenance.get("etag"),
+            provenance.get("last_modified"), provenance.get("fetched_at"), datetime.now(UTC),
+            repairs, int(getattr(release, "version", 1) or 1),
+        ],
+    ).fetchone()[0]  # fmt: skip
+    # Registered frames are dropped when the connection closes (unregistering inside an
+    # aborted transaction would hide the real error).
+    con.register("incoming_daily", release.daily.assign(publication_id=publication_id))
+    con.execute(
+        """
+        INSERT INTO daily_values SELECT publication_id, date, migrants_arrived, boats_arrived,
+            boats_uncontrolled, revised, note FROM incoming_daily
+        """
+    )
+    if release.weekly is not None:
+        con.register("incoming_weekly", release.weekly.assign(publication_id=publication_id))
+        con.execute(
+            """
+            INSERT INTO weekly_values SELECT publication_id, week_ending, migrants_arrived,
+                boats_arrived, boats_uncontrolled, migrants_prevented, events_prevented
+            FROM incoming_weekly
+            """
+        )
+    return int(publication_id)
+
+
 def held_publications(db_path: str | Path) -> pd.DataFrame:
-    """The publications table, newest first (empty when the store does not exist yet)."""
+    """The publications table, newest first (empty when the store does not exist yet), with
+    `in_series` (gives official figures: official and not superseded by a reissue)."""
     if not Path(db_path).exists():
         return pd.DataFrame(columns=["sha256", "file_name", "url", "etag", "last_modified"])
     with open_store(db_path, read_only=True) as con:
         return con.execute(
             """
-            SELECT p.* FROM publications p JOIN publication_order o USING (publication_id)
+            SELECT p.*, o.in_series, o.superseded FROM publications p
+            JOIN publication_order o USING (publication_id)
             ORDER BY o.recency
             """
         ).df()

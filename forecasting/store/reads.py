@@ -9,8 +9,15 @@ from pathlib import Path
 import pandas as pd
 
 from forecasting.store.connection import open_store, retry_on_lock
+from forecasting.store.views import SUPERSEDED
 
-__all__ = ["AsOfRead", "read_as_of", "latest_daily"]
+__all__ = [
+    "AsOfRead",
+    "read_as_of",
+    "latest_daily",
+    "latest_data_through",
+    "publication_data_throughs",
+]
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,21 @@ class AsOfRead:
         return f"as known on {self.as_of}: the store is empty"
 
 
+# Only official publications count (held ones wait for review); among those known by as_of, an
+# original superseded by a reissue also known by then is left out.
+_ELIGIBLE = "SELECT count(*) FROM publications WHERE status = 'official' AND data_through <= $as_of"
+_VINTAGE = "p.data_through <= $as_of"
+_EARLIEST = """p.publication_id = (
+    SELECT publication_id FROM publications WHERE status = 'official'
+    ORDER BY coalesce(released_on, data_through::DATE + 1), data_through, version DESC,
+             publication_id
+    LIMIT 1)"""
+_USABLE = """
+    SELECT p.publication_id, p.sha256, p.file_name, o.sequence
+    FROM publications p JOIN publication_order o USING (publication_id)
+    WHERE p.status = 'official' AND {which} AND NOT {superseded}"""
+
+
 def read_as_of(db_path: str | Path, as_of: date) -> AsOfRead:
     """The data as known on `as_of`.
 
@@ -52,43 +74,38 @@ def read_as_of(db_path: str | Path, as_of: date) -> AsOfRead:
 
     def read() -> AsOfRead:
         with open_store(db_path, read_only=True) as con:
-            eligible = con.execute(
-                "SELECT count(*) FROM publications WHERE data_through <= ?", [as_of]
-            ).fetchone()[0]
-            if eligible:
-                rule, where = "vintage", "p.data_through <= $as_of"
-            else:
-                rule = "earliest_held_cut"
-                where = """p.publication_id = (SELECT publication_id FROM publications
-                           ORDER BY coalesce(released_on, data_through::DATE + 1), data_through,
-                                    publication_id LIMIT 1)"""
             params = {"as_of": as_of}
+            rule = "vintage" if con.execute(_ELIGIBLE, params).fetchone()[0] else None
+            usable = _USABLE.format(
+                which=_VINTAGE if rule else _EARLIEST,
+                superseded=SUPERSEDED.format(scope="r.data_through <= $as_of"),
+            )
             daily = con.execute(
                 f"""
+                WITH usable AS ({usable})
                 SELECT v.date, v.migrants_arrived, v.boats_arrived, v.boats_uncontrolled,
-                       v.revised, v.note, p.sha256, p.file_name
-                FROM daily_values v
-                JOIN publications p USING (publication_id)
-                JOIN publication_order o USING (publication_id)
-                WHERE {where} AND v.date <= $as_of
-                QUALIFY row_number() OVER (PARTITION BY v.date ORDER BY o.recency) = 1
+                       v.revised, v.note, u.sha256, u.file_name
+                FROM daily_values v JOIN usable u USING (publication_id)
+                WHERE v.date <= $as_of
+                QUALIFY row_number() OVER (PARTITION BY v.date ORDER BY u.sequence DESC) = 1
                 ORDER BY v.date
                 """,
                 params,
             ).df()
             weekly = con.execute(
                 f"""
+                WITH usable AS ({usable})
                 SELECT v.week_ending, v.migrants_arrived, v.boats_arrived, v.boats_uncontrolled,
                        v.migrants_prevented, v.events_prevented
-                FROM weekly_values v
-                JOIN publications p USING (publication_id)
-                JOIN publication_order o USING (publication_id)
-                WHERE {where} AND v.week_ending <= $as_of
-                QUALIFY row_number() OVER (PARTITION BY v.week_ending ORDER BY o.recency) = 1
+                FROM weekly_values v JOIN usable u USING (publication_id)
+                WHERE v.week_ending <= $as_of
+                QUALIFY row_number() OVER (PARTITION BY v.week_ending ORDER BY u.sequence DESC)
+                        = 1
                 ORDER BY v.week_ending
                 """,
                 params,
             ).df()
+        rule = rule or "earliest_held_cut"
         if daily.empty:
             return _empty_read(as_of)
         used = daily.drop_duplicates("sha256")
@@ -108,11 +125,33 @@ def latest_daily(db_path: str | Path) -> AsOfRead:
     """The latest known figures (the `daily_arrivals` view) as an AsOfRead of the last day."""
     if not Path(db_path).exists():
         return _empty_read(date.today())
-    with open_store(db_path, read_only=True) as con:
-        last = con.execute("SELECT max(data_through) FROM publications").fetchone()[0]
+    last = latest_data_through(db_path)
     if last is None:
         return _empty_read(date.today())
     return read_as_of(db_path, last)
+
+
+def latest_data_through(db_path: str | Path) -> date | None:
+    """The last day with figures in any official publication (None for an empty store)."""
+    throughs = publication_data_throughs(db_path)
+    return throughs[-1] if throughs else None
+
+
+def publication_data_throughs(db_path: str | Path) -> list[date]:
+    """The distinct last days of the official publications, oldest first: between two of them
+    the publications `read_as_of` uses do not change (what `AsOfReader` caches on)."""
+    if not Path(db_path).exists():
+        return []
+
+    def read() -> list[date]:
+        with open_store(db_path, read_only=True) as con:
+            rows = con.execute(
+                "SELECT DISTINCT data_through FROM publications WHERE status = 'official' "
+                "ORDER BY 1"
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    return retry_on_lock(read)
 
 
 def _daily_frame(frame: pd.DataFrame) -> pd.DataFrame:

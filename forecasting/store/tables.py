@@ -9,8 +9,9 @@ import duckdb
 import pandas as pd
 
 from forecasting.store.connection import open_store, retry_on_lock
+from forecasting.store.transaction import transaction
 
-__all__ = ["save_frame", "save_frames", "read_frame"]
+__all__ = ["save_frame", "save_frames", "replace_rows", "read_frame"]
 
 
 def save_frame(
@@ -44,32 +45,32 @@ def save_frames(
         return
 
     def write() -> None:
-        with open_store(db_path) as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                for table, frame, key in writes:
-                    _replace_rows(con, table, frame, key, replace_all)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        with open_store(db_path) as con, transaction(con):
+            for table, frame, key in writes:
+                replace_rows(con, table, frame, key, replace_all=replace_all)
 
     retry_on_lock(write)
 
 
-def _replace_rows(
+def replace_rows(
     con: duckdb.DuckDBPyConnection,
     table: str,
     frame: pd.DataFrame,
     key: list[str],
-    replace_all: bool,
+    *,
+    replace_all: bool = False,
 ) -> None:
+    """Inside the caller's transaction: delete the rows whose key values come in, insert the
+    frame by column name. A table made from an earlier frame gains the frame's new columns."""
+    if not table.replace("_", "").isalnum():
+        raise ValueError(f"not a table name: {table!r}")
     # Registered under a name of its own per table; unregistered by closing the connection
     # (unregistering inside an aborted transaction would hide the real error).
     incoming = f"incoming_{table}"
     con.register(incoming, frame)
     quoted = [f'"{k}"' for k in key]
     con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {incoming} LIMIT 0")
+    _add_new_columns(con, table, incoming)
     if replace_all:
         con.execute(f"DELETE FROM {table}")
     else:
@@ -80,6 +81,17 @@ def _replace_rows(
             f"WHERE {match})"
         )
     con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {incoming}")
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection, table: str, incoming: str) -> None:
+    held = {name for (name,) in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+    ).fetchall()}  # fmt: skip
+    for name, data_type in con.execute(
+        f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {incoming})"
+    ).fetchall():
+        if name not in held:
+            con.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {data_type}')
 
 
 def read_frame(db_path: str | Path, sql: str, params: list[Any] | None = None) -> pd.DataFrame:

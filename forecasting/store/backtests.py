@@ -1,0 +1,63 @@
+"""Backtest results: each run gets an id, and its three tables are written in one transaction.
+
+`backtest_runs` has one row per run (its origins' range, step, horizon and other settings).
+`backtest_scores`, `backtest_year_end` and `backtest_forecasts` carry the run's `run_id` and
+its range columns; their other columns belong to `forecasting.backtest`, which makes them. A
+rerun over the same origins replaces those rows (keys below), so the tables hold the latest
+result for each origin and `run_id` says which run made it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from forecasting.store.connection import open_store, retry_on_lock
+from forecasting.store.tables import replace_rows
+from forecasting.store.transaction import transaction
+
+__all__ = ["RUN_COLUMNS", "BACKTEST_KEYS", "save_backtest"]
+
+RUN_COLUMNS = ["run_start", "run_end", "run_every", "horizon_weeks", "created_at"]
+# table -> (attribute of the result, the key a rerun replaces)
+BACKTEST_KEYS: dict[str, tuple[str, list[str]]] = {
+    "backtest_scores": ("scores", ["run_start", "run_end", "run_every", "horizon_weeks", "model"]),
+    "backtest_year_end": ("year_end", ["origin", "model"]),
+    "backtest_forecasts": ("forecasts", ["origin", "model", "horizon_weeks"]),
+}
+
+
+def save_backtest(db_path: str | Path, tables: Any, run: dict[str, Any]) -> int:
+    """Store one backtest run's tables (a `BacktestResult`: scores, year_end, forecasts) in ONE
+    transaction; returns its new `run_id`.
+
+    `run` describes the run: run_start, run_end, run_every, horizon_weeks (and created_at,
+    default now); any other keys are kept in `backtest_runs.settings` (JSON).
+    """
+    run = {"created_at": datetime.now(UTC), **run}
+    settings = {k: v for k, v in run.items() if k not in RUN_COLUMNS}
+
+    def write() -> int:
+        with open_store(db_path) as con, transaction(con):
+            run_id = con.execute(
+                "SELECT coalesce(max(run_id), 0) + 1 FROM backtest_runs"
+            ).fetchone()[0]
+            con.execute(
+                "INSERT INTO backtest_runs (run_id, run_start, run_end, run_every, "
+                "horizon_weeks, settings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [run_id, *(run.get(c) for c in RUN_COLUMNS[:4]),
+                 json.dumps(settings, default=str), run["created_at"]],
+            )  # fmt: skip
+            columns = {c: run.get(c) for c in RUN_COLUMNS}
+            for table, (attribute, key) in BACKTEST_KEYS.items():
+                frame: pd.DataFrame = getattr(tables, attribute)
+                if not frame.empty:
+                    rows = frame.assign(**columns, run_id=run_id)
+                    replace_rows(con, table, rows, key)
+            return int(run_id)
+
+    return retry_on_lock(write)

@@ -40,7 +40,8 @@ from ods_factory import (
     write_release,
 )
 
-from forecasting.release import MAX_SHEET_CELLS, london_today
+from forecasting.sources.archive import MAX_SHEET_CELLS
+from forecasting.sources.checks import london_today
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent

@@ -27,7 +27,9 @@ from cli_run import (
     start_cli,
 )
 
-from forecasting.govuk import INGEST_HINT, Retry, SourceUnavailable, fetch_latest
+from forecasting.errors import SourceUnavailable
+from forecasting.sources.fetch import fetch_latest
+from forecasting.sources.http import INGEST_HINT, Retry
 
 FAST = Retry(attempts=3, backoff=0.01, max_delay=0.05)
 

@@ -8,7 +8,7 @@ from cli_run import Run, child_env, run_cli
 from govuk_server import GovukServer
 
 from forecasting import store
-from forecasting.release import read_release
+from forecasting.sources.release import read_release
 
 
 def crossings(*args: str | Path, base_url: str, cwd: Path) -> Run:

@@ -9,6 +9,7 @@ Fixtures
 ``govuk_server`` -> ``GovukServer``: a fresh server for one test (skips when ../shared is absent).
 ``govuk_url`` -> ``str``: the same server's base URL, with ``CROSSINGS_GOVUK_URL`` set to it for
 the test (monkeypatched), for code that reads the environment (``crossings ingest``, the flows).
+``elsewhere`` -> ``GovukServer``: a second server on another port, i.e. not GOV.UK.
 
 Routes (as on GOV.UK)
 ---------------------
@@ -538,6 +539,17 @@ def govuk_server() -> Iterator[GovukServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def elsewhere(govuk_server: GovukServer) -> Iterator[GovukServer]:
+    """A second local server on another port: a host that is not GOV.UK for `govuk_server`'s
+    clients (an attachment listed there, or a redirect to it, must be refused)."""
+    other = GovukServer(SHARED).start()
+    try:
+        yield other
+    finally:
+        other.stop()
 
 
 @pytest.fixture

@@ -100,6 +100,35 @@ def write_ods(
     return path
 
 
+def write_zip_bomb(
+    path: Path,
+    head: bytes,
+    pad: int,
+    *,
+    member: str = "content.xml",
+    compresslevel: int | None = None,
+    rest: str = "",
+) -> Path:
+    """An ODS whose `member` is `head` then `pad` spaces, deflated while streaming (~1000:1 at
+    the default level, ~220:1 but four times faster at level 1). `rest` is the content.xml to
+    add when the bomb is another member."""
+    info = zipfile.ZipInfo(member, date_time=(2026, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info._compresslevel = compresslevel  # type: ignore[attr-defined]
+    block = b" " * (1 << 20)
+    with zipfile.ZipFile(path, "w") as archive:
+        if member != "mimetype":
+            archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("META-INF/manifest.xml", MANIFEST, zipfile.ZIP_DEFLATED)
+        with archive.open(info, "w", force_zip64=pad > 2**31) as stream:
+            stream.write(head)
+            for _ in range(pad // len(block)):
+                stream.write(block)
+        if member != "content.xml":
+            archive.writestr("content.xml", rest)
+    return path
+
+
 def daily_rows(
     through: date, *, start: date = date(2018, 1, 1), value: Any = None
 ) -> list[list[Any]]:

@@ -77,8 +77,10 @@ def test_govuk_down_exits_3_and_keeps_the_store(store_copy: Path, tmp_path: Path
 
 
 def test_govuk_slow_times_out_cleanly(govuk_server, tmp_path: Path) -> None:
-    """The ODS answers after 2 s, the client waits 0.3 s: SourceUnavailable, no partial file."""
+    """The ODS and the page answer after 2 s, the client waits 0.3 s: SourceUnavailable (only
+    when both fail: one slow source alone leaves the other fetched), no partial file."""
     govuk_server.fault("ods", delay=2.0)
+    govuk_server.fault("page", delay=2.0)
     started = time.monotonic()
     with pytest.raises(SourceUnavailable) as caught:
         fetch_latest(tmp_path / "raw", base_url=govuk_server.url, retry=FAST, timeout=0.3)

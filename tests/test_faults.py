@@ -109,12 +109,14 @@ def test_govuk_5xx_then_recovers(govuk_server, govuk_url: str, db_path: Path, tm
 def test_govuk_200_with_an_error_page(
     govuk_server, govuk_url: str, store_copy: Path, tmp_path: Path
 ) -> None:
-    """HTTP 200 carrying an HTML error page where the ODS should be: exit 3, nothing stored."""
+    """HTTP 200 carrying an HTML error page where the ODS (and the daily page) should be: exit 3,
+    nothing stored. With the daily page fine, it alone is stored (test_ingest_govuk.py)."""
     govuk_server.use_release("20_February_2026")  # one the store does not hold yet
+    error_page = b"<!DOCTYPE html><html><body>Sorry, try later</body></html>"
     govuk_server.fault(
-        "ods", body=b"<!DOCTYPE html><html><body>Sorry, try later</body></html>",
-        content_type="application/vnd.oasis.opendocument.spreadsheet",
+        "ods", body=error_page, content_type="application/vnd.oasis.opendocument.spreadsheet"
     )
+    govuk_server.fault("page", body=error_page, content_type="text/html")
     before = snapshot(store_copy)
     raw = tmp_path / "raw"
     run = run_cli(["ingest", "--db", store_copy, "--raw-dir", raw], timeout=120)

@@ -63,7 +63,7 @@ def _fail(message: str, status: int) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from forecasting.errors import CrossingsError, ExitStatus
+    from forecasting.errors import CrossingsError, ExitStatus, one_line
     from forecasting.ingest import ingest_source
 
     db = _db(args)
@@ -79,7 +79,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     except CrossingsError as exc:
         return _fail(str(exc), exc.exit_status)
     for outcome in outcomes:
-        print(outcome.describe())
+        print(one_line(outcome.describe(), 1000))  # a file name cannot drive the terminal
     if not outcomes and not failures:
         print("nothing new on GOV.UK: the store already holds the latest publications")
     # One source failed, the other was stored or is current: say which, and exit STALE.

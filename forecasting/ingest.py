@@ -82,6 +82,8 @@ def _ingest_url(
     from forecasting.sources.http import AllowedHosts, Http
 
     refusal = AllowedHosts(settings.govuk_url).refusal(url)
+    if not refusal and not url.isascii():
+        refusal = "the URL has characters that are not plain ASCII (percent-encode them)"
     if refusal:
         raise BadInput(url, f"{refusal}; download it yourself and use --source PATH")
     held = set(store.held_publications(db_path)["sha256"])

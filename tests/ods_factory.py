@@ -41,7 +41,7 @@ manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
 
 CONTENT_HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
-    '<office:document-content '
+    "<office:document-content "
     'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
     'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
     'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
@@ -89,12 +89,14 @@ def write_ods(
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr(
-            "mimetype", "application/vnd.oasis.opendocument.spreadsheet",
+            "mimetype",
+            "application/vnd.oasis.opendocument.spreadsheet",
             compress_type=zipfile.ZIP_STORED,
         )
         archive.writestr("META-INF/manifest.xml", MANIFEST, compress_type=zipfile.ZIP_DEFLATED)
         archive.writestr(
-            "content.xml", content if content is not None else content_xml(sheets),
+            "content.xml",
+            content if content is not None else content_xml(sheets),
             compress_type=zipfile.ZIP_DEFLATED,
         )
     return path

@@ -254,9 +254,7 @@ def test_html_page_where_the_ods_should_be_is_refused(govuk_server, tmp_path):
     error_page = b"<!DOCTYPE html><html><body><h1>Sorry, there is a problem</h1></body></html>"
     govuk_server.fault("ods", body=error_page, content_type="text/html")
     result = fetch_latest(tmp_path, None, govuk_server.url, retry=FAST)
-    assert "sent an HTML page where the ODS spreadsheet should be" in _failed(
-        result, "time series"
-    )
+    assert "sent an HTML page where the ODS spreadsheet should be" in _failed(result, "time series")
     assert [f for f in _files(tmp_path) if f.endswith(".ods") or f.startswith(".part")] == []
 
 

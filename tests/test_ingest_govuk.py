@@ -173,8 +173,17 @@ def test_unreachable_govuk_leaves_store_unchanged(
 
 def test_ingest_from_a_url(govuk_server: GovukServer, tmp_path: Path) -> None:
     db = tmp_path / "crossings.duckdb"
-    result = crossings("ingest", "--source", govuk_server.ods_url, "--db", str(db),
-                       "--raw-dir", str(tmp_path / "raw"), base_url=govuk_server.url, cwd=tmp_path)
+    result = crossings(
+        "ingest",
+        "--source",
+        govuk_server.ods_url,
+        "--db",
+        str(db),
+        "--raw-dir",
+        str(tmp_path / "raw"),
+        base_url=govuk_server.url,
+        cwd=tmp_path,
+    )
     assert_outcome(result, "given_url")
     pubs = store.held_publications(db)
     assert pubs.iloc[0]["discovered_via"] == "given_url"

@@ -51,17 +51,11 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class Download:
-    """The answer to one conditional GET of an ODS; `path` is set only for a new, whole file."""
+class Download(Answer):
+    """The answer to one conditional GET of an ODS (its body not kept); `path` is set only for
+    a new, whole file."""
 
-    url: str  # where the bytes came from, after redirects
-    http_status: int
-    not_modified: bool
     path: Path | None = None
-    sha256: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    fetched_at: str = ""
     release: Release | None = None  # the parsed, checked ODS when `path` is set
 
 
@@ -246,17 +240,9 @@ def download(
         answer = http.get(url, max_bytes=max_bytes, etag=etag, last_modified=last_modified)
     except HttpProblem as exc:
         raise GovukUnavailable(url, f"time series download failed: {exc}") from None
-    meta = {
-        "url": answer.url,
-        "http_status": answer.http_status,
-        "not_modified": answer.not_modified,
-        "sha256": answer.sha256,
-        "etag": answer.etag,
-        "last_modified": answer.last_modified,
-        "fetched_at": answer.fetched_at,
-    }
+    got = Download(**{**vars(answer), "content": None})
     if answer.not_modified or answer.sha256 in set(held_sha256):
-        return Download(**meta)
+        return got
     content = answer.content or b""
     problem = sniff(content)
     if problem:
@@ -267,7 +253,7 @@ def download(
     except BadInput as exc:
         raise GovukUnavailable(url, f"time series downloaded but unusable: {exc.problem}") from None
     _write_atomically(target, content)
-    return Download(**meta, path=target, release=release)
+    return replace(got, path=target, release=release)
 
 
 def _fetch_release(
@@ -293,19 +279,9 @@ def _fetch_release(
             file_name=safe_file_name(found.url),
             detail=f"sha256 {got.sha256}",
         )
-    answer = Answer(
-        got.url,
-        got.http_status,
-        False,
-        None,
-        got.sha256,
-        got.etag,
-        got.last_modified,
-        got.fetched_at,
-    )
     release = replace(
         got.release,
-        provenance={**got.release.provenance, **_provenance(found, answer, got.release.sha256)},
+        provenance={**got.release.provenance, **_provenance(found, got, got.release.sha256)},
     )
     detail = f"{got.path.stat().st_size:,} bytes, daily figures to {release.data_through:%Y-%m-%d}"
     return release, replace(outcome, status="new", file_name=got.path.name, detail=detail)

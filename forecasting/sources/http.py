@@ -250,8 +250,9 @@ class Http:
                     target = urljoin(current, response.headers["Location"])
             except httpx.HTTPError as exc:
                 raise self._transport_problem(exc, deadline) from None
-            except httpx.InvalidURL as exc:
-                raise HttpProblem(f"cannot request {one_line(current)[:160]} ({exc})") from None
+            except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+                problem = f"cannot request {one_line(current)[:160]} ({one_line(exc)[:120]})"
+                raise HttpProblem(problem) from None
             if target in seen:
                 raise HttpProblem(
                     f"redirect loop: {one_line(current)[:160]} leads back to "

@@ -111,7 +111,7 @@ BASELINE_LOOP = textwrap.dedent(
     from prophet import Prophet
     logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
     logging.getLogger("prophet").setLevel(logging.WARNING)
-    from forecasting.release import read_release
+    from forecasting.sources.release import read_release
     daily = read_release(sys.argv[1]).daily
     series = pd.Series(daily["migrants_arrived"].to_numpy(), pd.to_datetime(daily["date"]))
     start, weeks = date.fromisoformat(sys.argv[2]), int(sys.argv[3])

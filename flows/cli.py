@@ -63,29 +63,29 @@ def _fail(message: str, status: int) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from forecasting.errors import CrossingsError, ExitStatus, one_line
     from forecasting.ingest import ingest_source
-    from forecasting.release import BadInput
 
     db = _db(args)
+    failures: list[str] = []
     try:
         if args.source:
             outcomes = [ingest_source(db, args.source, raw_dir=Path(args.raw_dir))]
         else:
             from forecasting.ingest import ingest_from_govuk
 
-            outcomes = ingest_from_govuk(db, raw_dir=Path(args.raw_dir)).outcomes
-    except BadInput as exc:
-        status = EXIT_SOURCE_UNAVAILABLE if _is_unavailable(exc) else EXIT_BAD_INPUT
-        return _fail(str(exc), status)
+            got = ingest_from_govuk(db, raw_dir=Path(args.raw_dir))
+            outcomes, failures = got.outcomes, got.failures
+    except CrossingsError as exc:
+        return _fail(str(exc), exc.exit_status)
     for outcome in outcomes:
-        print(outcome.describe())
-    if not outcomes:
+        print(one_line(outcome.describe(), 1000))  # a file name cannot drive the terminal
+    if not outcomes and not failures:
         print("nothing new on GOV.UK: the store already holds the latest publications")
-    return 0
-
-
-def _is_unavailable(exc: Exception) -> bool:
-    return type(exc).__name__ == "SourceUnavailable"
+    # One source failed, the other was stored or is current: say which, and exit STALE.
+    for failure in failures:
+        _fail(_one_line(failure), ExitStatus.STALE)
+    return ExitStatus.STALE if failures else 0
 
 
 def cmd_ytd(args: argparse.Namespace) -> int:
@@ -431,11 +431,10 @@ def main(argv: list[str] | None = None) -> int:
         # Bad input is one line and exit 2 (GOV.UK unreachable: 3); anything else fails the
         # command loudly with exit 1. The store's transactions and the report's atomic writes
         # leave the last good data and report in place either way.
-        from forecasting.release import BadInput
+        from forecasting.errors import CrossingsError
 
-        if isinstance(exc, BadInput):
-            status = EXIT_SOURCE_UNAVAILABLE if _is_unavailable(exc) else EXIT_BAD_INPUT
-            return _fail(_one_line(exc), status)
+        if isinstance(exc, CrossingsError):
+            return _fail(_one_line(exc), exc.exit_status)
         if type(exc).__name__ == "ReportError":
             return _fail(_one_line(exc), EXIT_FAILED)
         return _fail(f"{args.command} failed: {type(exc).__name__}: {_one_line(exc)}", EXIT_FAILED)

@@ -326,7 +326,7 @@ def nightly(
     through = latest_data_through(store)
     if through is None:
         if unavailable:
-            from forecasting.govuk import SourceUnavailable
+            from forecasting.errors import SourceUnavailable
 
             raise SourceUnavailable(
                 unavailable.source, f"{unavailable.problem}; and the store holds no figures yet"

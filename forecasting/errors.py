@@ -34,10 +34,38 @@ class ExitStatus(IntEnum):
     STALE = 10  # the report was written, but a source failed or the figures are stale
 
 
-def one_line(text: object, limit: int = 400) -> str:
-    """Any text as one printable line: control characters and line breaks become spaces."""
-    flat = " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
+def one_line(text: object, limit: int = 400, *, escape_spacing: bool = False) -> str:
+    """Any text as one printable line that cannot drive a terminal.
+
+    Line breaks and other spacing become single spaces (or, with `escape_spacing`, for file
+    names, are shown escaped like every other control character), and characters that cannot be
+    printed are shown escaped (`\\x1b`, `\\u202e`): a hostile name stays visible and harmless.
+    A byte that was not valid UTF-8 (a surrogate escape from the file system) shows as `\\xff`.
+    """
+    shown = []
+    for ch in str(text):
+        if ch.isprintable():
+            shown.append(ch)
+        elif ch.isspace() and not escape_spacing:
+            shown.append(" ")
+        else:
+            shown.append(_escaped(ch))
+    flat = " ".join("".join(shown).split())
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(ch: str) -> str:
+    if ch in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[ch]
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's stand-in for an undecodable byte
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 class CrossingsError(Exception):
@@ -55,7 +83,7 @@ class BadInput(CrossingsError):
         self.source = str(source)
         self.problem = one_line(problem)
         name = Path(self.source).name or self.source
-        super().__init__(f"{one_line(name)}: {self.problem}")
+        super().__init__(f"{one_line(name, escape_spacing=True)}: {self.problem}")
 
 
 class SourceUnavailable(CrossingsError):  # noqa: N818 - named for what the reader needs
@@ -67,7 +95,7 @@ class SourceUnavailable(CrossingsError):  # noqa: N818 - named for what the read
         self.source = str(source)
         self.problem = one_line(problem)
         self.hint = hint
-        line = f"{one_line(self.source)}: {self.problem}"
+        line = f"{one_line(self.source, escape_spacing=True)}: {self.problem}"
         super().__init__(f"{line}; {hint}" if hint else line)
 
 

@@ -32,7 +32,7 @@ def _need_shared() -> None:
 def release_paths() -> list[Path]:
     """The real weekly ODS releases, oldest first (by release date in the file name)."""
     _need_shared()
-    from forecasting.release import released_on_from_name
+    from forecasting.sources.release import released_on_from_name
 
     return sorted(RELEASES_DIR.glob("*.ods"), key=lambda p: released_on_from_name(p.name))
 

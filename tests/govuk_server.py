@@ -1,6 +1,6 @@
 """Pytest plugin: a local GOV.UK on 127.0.0.1 serving the real shared files in GOV.UK's layout.
 
-Tests never reach www.gov.uk; they point `forecasting.govuk` (or `CROSSINGS_GOVUK_URL`) at this
+Tests never reach www.gov.uk; they point `forecasting.sources` (or `CROSSINGS_GOVUK_URL`) at this
 real HTTP server, which serves the captures in ../shared/data/govuk read in place. Loaded by
 tests/conftest.py (`pytest_plugins = ["govuk_server"]`).
 
@@ -9,6 +9,7 @@ Fixtures
 ``govuk_server`` -> ``GovukServer``: a fresh server for one test (skips when ../shared is absent).
 ``govuk_url`` -> ``str``: the same server's base URL, with ``CROSSINGS_GOVUK_URL`` set to it for
 the test (monkeypatched), for code that reads the environment (``crossings ingest``, the flows).
+``elsewhere`` -> ``GovukServer``: a second server on another port, i.e. not GOV.UK.
 
 Routes (as on GOV.UK)
 ---------------------
@@ -37,13 +38,20 @@ Routes (as on GOV.UK)
 ``page_links_last_7_days``: whether the publication page links the last-7-days page (True).
 ``conditional``: send ETag and Last-Modified and answer 304 to If-None-Match/If-Modified-Since
     (True).
+``ods_listed_at``: the URL the API and the publication page give for the current ODS (default
+    its own /media/ URL); point it at another server to list an attachment that is not GOV.UK.
 ``fault(route, *, status=None, times=None, delay=0.0, truncate=False, body=None,
-content_type=None)``: misbehave on ``route`` ("api", "publication", "page", "ods"):
-    ``status`` (e.g. 503, 404, 500) instead of the content; ``delay`` seconds before answering
-    (for timeouts); ``truncate`` sends a true Content-Length but only half the body, then drops
-    the connection; ``body``/``content_type`` serve other bytes with status 200 (an HTML error
-    page where the ODS should be, a changed page). ``times`` = how many requests misbehave
-    before the route recovers (None = all). Faults on one route queue in the order added.
+content_type=None, redirect=None, drip=0.0, raw=None)``: misbehave on ``route`` ("api",
+"publication", "page", "ods"):
+    ``status`` (e.g. 503, 404, 500, or 304 to a request that was not conditional) instead of
+    the content; ``delay`` seconds before answering (for timeouts); ``truncate`` sends a true
+    Content-Length but only half the body, then drops the connection; ``body``/``content_type``
+    serve other bytes with status 200 (an HTML error page where the ODS should be, a changed
+    page, JSON nested 100,000 deep); ``redirect`` answers 302 with that Location (relative or
+    absolute: a loop, another host); ``drip`` sends the body one byte every ``drip`` seconds
+    (a trickling connection); ``raw`` writes these bytes instead of any HTTP answer (a broken
+    protocol). ``times`` = how many requests misbehave before the route recovers (None = all).
+    Faults on one route queue in the order added.
 ``clear_faults()``; ``hits(route)``: requests seen on a route; ``requests``: every request as
     ``Seen(route, path, headers)`` (headers a dict, e.g. check the User-Agent or If-None-Match).
 
@@ -98,6 +106,9 @@ class Fault:
     truncate: bool = False
     body: bytes | None = None
     content_type: str | None = None
+    redirect: str | None = None
+    drip: float = 0.0
+    raw: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +139,7 @@ class GovukServer:
     api_shape: str = "normal"
     page_links_last_7_days: bool = True
     conditional: bool = True
+    ods_listed_at: str | None = None
     requests: list[Seen] = field(default_factory=list)
     _listed: list[Path] = field(default_factory=list)
     _faults: dict[str, list[Fault]] = field(default_factory=dict)
@@ -184,13 +196,16 @@ class GovukServer:
         truncate: bool = False,
         body: bytes | None = None,
         content_type: str | None = None,
+        redirect: str | None = None,
+        drip: float = 0.0,
+        raw: bytes | None = None,
     ) -> None:
         """Misbehave on `route` for `times` requests (None: until cleared)."""
         if route not in ROUTES:
             raise ValueError(f"route must be one of {ROUTES}, not {route!r}")
         with self._lock:
             self._faults.setdefault(route, []).append(
-                Fault(status, times, delay, truncate, body, content_type)
+                Fault(status, times, delay, truncate, body, content_type, redirect, drip, raw)
             )
 
     def clear_faults(self) -> None:
@@ -248,6 +263,11 @@ class GovukServer:
         return f"{self.url}/media/{_media_id(path)}/{name or quote(path.name)}"
 
     # -- content -------------------------------------------------------------------------
+    def _listed_url(self, path: Path, name: str | None) -> str:
+        if path == self.release and self.ods_listed_at:
+            return self.ods_listed_at
+        return self._media_url(path, name)
+
     def _listed_releases(self) -> list[tuple[Path, str | None]]:
         extra = [(p, None) for p in self._listed if p != self.release]
         return extra + ([(self.release, self.ods_name)] if self.release else [])
@@ -274,7 +294,7 @@ class GovukServer:
                 "id": _media_id(path),
                 "title": "Small boat arrivals and preventions: time series",
                 "filename": name or path.name,
-                "url": self._media_url(path, name),
+                "url": self._listed_url(path, name),
                 "content_type": ODS_TYPE,
                 "file_size": path.stat().st_size,
             }
@@ -306,7 +326,7 @@ class GovukServer:
             links.append(f'<a class="govuk-link" href="{PAGE_PATH}">Last 7 days</a>')
         links.append('<a href="/media/0000/Irregular_migration_detailed_dataset.ods">Other</a>')
         for path, name in self._listed_releases():
-            href = html.escape(self._media_url(path, name), quote=True)
+            href = html.escape(self._listed_url(path, name), quote=True)
             links.append(f'<a class="govuk-link" href="{href}">Small boats time series</a>')
         body = "\n".join(f"<li>{link}</li>" for link in links)
         return (
@@ -400,6 +420,12 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        try:
+            self._get()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (a deadline, a refusal)
+
+    def _get(self) -> None:
         state: GovukServer = self.server.govuk  # type: ignore[attr-defined]
         route = _route(self.path)
         with state._lock:
@@ -409,6 +435,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         fault = state._take_fault(route)
         if fault and fault.delay and state._stop.wait(fault.delay):
+            return
+        if fault and fault.raw is not None:
+            self.wfile.write(fault.raw)
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        if fault and fault.redirect is not None:
+            self._send(302, b"", "text/html", {"Location": fault.redirect})
             return
         if fault and fault.status is not None:
             self._send(
@@ -430,6 +464,9 @@ class _Handler(BaseHTTPRequestHandler):
             if _not_modified(self.headers, etag, modified):
                 self._send(304, b"", None, headers)
                 return
+        if fault and fault.drip:
+            self._drip(status, body, ctype, fault.drip, state._stop)
+            return
         if fault and fault.truncate:
             self.send_response(status)
             self.send_header("Content-Type", ctype)
@@ -440,6 +477,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self._send(status, body, ctype, headers)
+
+    def _drip(
+        self, status: int, body: bytes, ctype: str, every: float, stop: threading.Event
+    ) -> None:
+        """The true headers, then the body a byte at a time until done, stopped or dropped."""
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for index in range(len(body)):
+            self.wfile.write(body[index : index + 1])
+            self.wfile.flush()
+            if stop.wait(every):
+                break
+        self.close_connection = True
 
     def _send(
         self, status: int, body: bytes, ctype: str | None, headers: dict[str, str] | None = None
@@ -487,6 +539,17 @@ def govuk_server() -> Iterator[GovukServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def elsewhere(govuk_server: GovukServer) -> Iterator[GovukServer]:
+    """A second local server on another port: a host that is not GOV.UK for `govuk_server`'s
+    clients (an attachment listed there, or a redirect to it, must be refused)."""
+    other = GovukServer(SHARED).start()
+    try:
+        yield other
+    finally:
+        other.stop()
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
 
 CONTENT_HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
-    '<office:document-content '
+    "<office:document-content "
     'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
     'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
     'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
@@ -89,14 +89,45 @@ def write_ods(
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr(
-            "mimetype", "application/vnd.oasis.opendocument.spreadsheet",
+            "mimetype",
+            "application/vnd.oasis.opendocument.spreadsheet",
             compress_type=zipfile.ZIP_STORED,
         )
         archive.writestr("META-INF/manifest.xml", MANIFEST, compress_type=zipfile.ZIP_DEFLATED)
         archive.writestr(
-            "content.xml", content if content is not None else content_xml(sheets),
+            "content.xml",
+            content if content is not None else content_xml(sheets),
             compress_type=zipfile.ZIP_DEFLATED,
         )
+    return path
+
+
+def write_zip_bomb(
+    path: Path,
+    head: bytes,
+    pad: int,
+    *,
+    member: str = "content.xml",
+    compresslevel: int | None = None,
+    rest: str = "",
+) -> Path:
+    """An ODS whose `member` is `head` then `pad` spaces, deflated while streaming (~1000:1 at
+    the default level, ~220:1 but four times faster at level 1). `rest` is the content.xml to
+    add when the bomb is another member."""
+    info = zipfile.ZipInfo(member, date_time=(2026, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info._compresslevel = compresslevel  # type: ignore[attr-defined]
+    block = b" " * (1 << 20)
+    with zipfile.ZipFile(path, "w") as archive:
+        if member != "mimetype":
+            archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("META-INF/manifest.xml", MANIFEST, zipfile.ZIP_DEFLATED)
+        with archive.open(info, "w", force_zip64=pad > 2**31) as stream:
+            stream.write(head)
+            for _ in range(pad // len(block)):
+                stream.write(block)
+        if member != "content.xml":
+            archive.writestr("content.xml", rest)
     return path
 
 

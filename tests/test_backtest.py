@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from forecasting import backtest as bt
-from forecasting.release import read_release
+from forecasting.sources.release import read_release
 
 
 def test_mae() -> None:

@@ -27,7 +27,9 @@ from cli_run import (
     start_cli,
 )
 
-from forecasting.govuk import INGEST_HINT, Retry, SourceUnavailable, fetch_latest
+from forecasting.errors import SourceUnavailable
+from forecasting.sources.fetch import fetch_latest
+from forecasting.sources.http import INGEST_HINT, Retry
 
 FAST = Retry(attempts=3, backoff=0.01, max_delay=0.05)
 
@@ -75,8 +77,10 @@ def test_govuk_down_exits_3_and_keeps_the_store(store_copy: Path, tmp_path: Path
 
 
 def test_govuk_slow_times_out_cleanly(govuk_server, tmp_path: Path) -> None:
-    """The ODS answers after 2 s, the client waits 0.3 s: SourceUnavailable, no partial file."""
+    """The ODS and the page answer after 2 s, the client waits 0.3 s: SourceUnavailable (only
+    when both fail: one slow source alone leaves the other fetched), no partial file."""
     govuk_server.fault("ods", delay=2.0)
+    govuk_server.fault("page", delay=2.0)
     started = time.monotonic()
     with pytest.raises(SourceUnavailable) as caught:
         fetch_latest(tmp_path / "raw", base_url=govuk_server.url, retry=FAST, timeout=0.3)
@@ -105,12 +109,14 @@ def test_govuk_5xx_then_recovers(govuk_server, govuk_url: str, db_path: Path, tm
 def test_govuk_200_with_an_error_page(
     govuk_server, govuk_url: str, store_copy: Path, tmp_path: Path
 ) -> None:
-    """HTTP 200 carrying an HTML error page where the ODS should be: exit 3, nothing stored."""
+    """HTTP 200 carrying an HTML error page where the ODS (and the daily page) should be: exit 3,
+    nothing stored. With the daily page fine, it alone is stored (test_ingest_govuk.py)."""
     govuk_server.use_release("20_February_2026")  # one the store does not hold yet
+    error_page = b"<!DOCTYPE html><html><body>Sorry, try later</body></html>"
     govuk_server.fault(
-        "ods", body=b"<!DOCTYPE html><html><body>Sorry, try later</body></html>",
-        content_type="application/vnd.oasis.opendocument.spreadsheet",
+        "ods", body=error_page, content_type="application/vnd.oasis.opendocument.spreadsheet"
     )
+    govuk_server.fault("page", body=error_page, content_type="text/html")
     before = snapshot(store_copy)
     raw = tmp_path / "raw"
     run = run_cli(["ingest", "--db", store_copy, "--raw-dir", raw], timeout=120)

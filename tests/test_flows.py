@@ -172,7 +172,7 @@ def test_nightly_carries_on_when_govuk_is_down(
     """The GOV.UK step is retried (only it), then the run goes on with the data held."""
     import forecasting.ingest
     from flows import pipeline
-    from forecasting.govuk import SourceUnavailable
+    from forecasting.errors import SourceUnavailable
 
     calls: list[int] = []
 
@@ -195,7 +195,7 @@ def test_bad_release_is_not_retried_and_fails_the_run(
 ) -> None:
     import forecasting.ingest
     from flows import pipeline
-    from forecasting.release import BadInput
+    from forecasting.errors import BadInput
 
     calls: list[int] = []
 

@@ -11,7 +11,7 @@ import pytest
 
 from forecasting.forecast import PRODUCTION_MODEL, forecast_as_of
 from forecasting.models import DEFAULT_MODELS
-from forecasting.release import read_release
+from forecasting.sources.release import read_release
 
 CHEAP = ["seasonal_naive", "profile", "ensemble"]
 AS_OF = date(2026, 2, 26)  # a Thursday, last day in the release

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from forecasting import models as m
-from forecasting.release import read_release
+from forecasting.sources.release import read_release
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from cli_run import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasting.govuk import safe_file_name
+from forecasting.sources.fetch import safe_file_name
 
 OUTCOMES = {
     "as_of_not_a_date": (2, "'../../etc' is not a date like 2026-02-26"),

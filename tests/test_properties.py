@@ -16,15 +16,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from ods_factory import MANIFEST, content_xml, daily_rows, weekly_rows
 
-from forecasting.govuk import parse_last_7_days
-from forecasting.release import (
-    FIRST_DAY,
-    MAX_COUNT,
-    BadInput,
-    Release,
-    check_daily,
-    parse_release_bytes,
-)
+from forecasting.errors import BadInput
+from forecasting.sources.cells import MAX_COUNT
+from forecasting.sources.checks import check_daily
+from forecasting.sources.page import parse_last_7_days
+from forecasting.sources.release import FIRST_DAY, Release, parse_release_bytes
 
 TODAY = date(2026, 3, 1)
 NAME = "27_February_2026_Small_boats_-_time_series.ods"

@@ -11,7 +11,7 @@ from ods_factory import daily_rows, write_release
 
 from forecasting import store
 from forecasting.ingest import ingest_source
-from forecasting.release import read_release
+from forecasting.sources.release import read_release
 
 YEAR_TOTALS = {
     2018: 299,

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from cli_run import run_cli
 
-from forecasting.release import read_release
+from forecasting.sources.release import read_release
 from forecasting.ytd import headline, ordinal, year_to_date
 
 

@@ -23,6 +23,8 @@ from ods_factory import daily_rows, write_release
 
 from forecasting import report, store
 from forecasting.ingest import ingest_source
+from forecasting.report import figures, forecast_figures, formats, series
+from forecasting.report import page as report_page
 from forecasting.ytd import headline, year_to_date
 
 RELEASED = date(2026, 2, 27)
@@ -88,8 +90,8 @@ def daily(built: dict[str, Any]) -> pd.DataFrame:
 
 
 def test_cumulative_curves_one_trace_per_year_ending_on_the_ytd_figure(daily: pd.DataFrame) -> None:
-    cumulative = report.cumulative_by_year(daily)
-    fig = report.cumulative_figure(cumulative)
+    cumulative = series.cumulative_by_year(daily)
+    fig = figures.cumulative_figure(cumulative)
     years = sorted(cumulative["year"].unique())
     assert [int(t.customdata[0][-4:]) for t in fig.data] == years
     assert len(fig.data) == len(years) == 2026 - 2018 + 1
@@ -97,14 +99,14 @@ def test_cumulative_curves_one_trace_per_year_ending_on_the_ytd_figure(daily: pd
     assert fig.data[-1].y[-1] == ytd.table["migrants_arrived"].iloc[-1]  # to the person
     assert fig.data[-1].x[-1] == "2000-02-26"  # shared 1 Jan - 31 Dec axis
     # earlier complete years end on 31 December with their year total
-    full = report.complete_year_totals(daily).set_index("year")["migrants_arrived"]
+    full = series.complete_year_totals(daily).set_index("year")["migrants_arrived"]
     assert fig.data[0].y[-1] == full[2018]
     assert fig.data[0].x[-1] == "2000-12-31"
 
 
 def test_cumulative_projection_from_the_year_end_interval_alone(daily: pd.DataFrame) -> None:
     view = _view(THROUGH)
-    projection = report.cumulative_projection(daily, view, THROUGH)
+    projection = series.cumulative_projection(daily, view, THROUGH)
     ytd = int(year_to_date(daily).table["migrants_arrived"].iloc[-1])
     assert projection["date"].iloc[0] == THROUGH
     assert projection["date"].iloc[-1] == date(2026, 12, 31)
@@ -113,7 +115,7 @@ def test_cumulative_projection_from_the_year_end_interval_alone(daily: pd.DataFr
     assert (projection["p10"] <= projection["p50"]).all()
     assert (projection["p50"] <= projection["p90"]).all()
     assert projection["p50"].is_monotonic_increasing
-    fig = report.cumulative_figure(report.cumulative_by_year(daily), projection)
+    fig = figures.cumulative_figure(series.cumulative_by_year(daily), projection)
     upper, lower, median = fig.data[-3:]
     assert lower.fill == "tonexty" and "80%" in lower.name
     assert median.y[-1] == 9400 and median.x[-1] == "2000-12-31"
@@ -126,13 +128,13 @@ def test_cumulative_projection_uses_stored_weekly_running_totals(daily: pd.DataF
          "p90": range(44)}
     )
     view = _view(THROUGH, cumulative=cumulative)
-    projection = report.cumulative_projection(daily, view, THROUGH)
+    projection = series.cumulative_projection(daily, view, THROUGH)
     assert projection["date"].iloc[1] == date(2026, 3, 1)
     assert projection["date"].max() <= date(2026, 12, 31)  # the week past 31 Dec is dropped
 
 
 def test_weekly_fan_has_p10_below_p90_and_complete_weeks_only(daily: pd.DataFrame) -> None:
-    weeks = report.weekly_totals(daily)
+    weeks = series.weekly_totals(daily)
     assert weeks["week_ending"].iloc[-1] == date(2026, 2, 22)  # 23-26 Feb is a part week
     assert all(d.weekday() == 6 for d in weeks["week_ending"])
     # 1 January 2018 is a Monday, so complete weeks cover every day to 22 February 2026
@@ -141,9 +143,9 @@ def test_weekly_fan_has_p10_below_p90_and_complete_weeks_only(daily: pd.DataFram
         if d <= date(2026, 2, 22)
     )
     view = _view(THROUGH)
-    fig = report.weekly_fan_figure(weeks, view.weeks)
+    fig = forecast_figures.weekly_fan_figure(weeks, view.weeks)
     actual, prior, upper, lower, median = fig.data
-    assert len(actual.x) == report.WEEKS_SHOWN
+    assert len(actual.x) == forecast_figures.WEEKS_SHOWN
     assert all(lo <= hi for lo, hi in zip(lower.y, upper.y, strict=True))
     assert all(lo <= mid <= hi for lo, mid, hi in zip(lower.y, median.y, upper.y, strict=True))
     assert lower.fill == "tonexty"
@@ -160,29 +162,29 @@ def test_preventions_start_in_may_2024_and_skip_missing_weeks() -> None:
             "events_prevented": pd.array([1, 30, None, 18], dtype="Int32"),
         }
     )
-    frame = report.preventions(weekly)
+    frame = series.preventions(weekly)
     assert frame["week_ending"].tolist() == [date(2024, 5, 5), date(2024, 5, 19)]
-    fig = report.preventions_figure(frame)
+    fig = figures.preventions_figure(frame)
     assert fig.data[0].x[0] == "2024-05-05" and list(fig.data[0].y) == [849, 514]
 
 
 def test_recent_daily_and_people_per_boat(daily: pd.DataFrame) -> None:
-    recent = report.recent_daily(daily)
+    recent = series.recent_daily(daily)
     assert len(recent) == 90 and recent["date"].iloc[-1] == THROUGH
-    fig = report.recent_daily_figure(recent)
+    fig = figures.recent_daily_figure(recent)
     assert [t.name for t in fig.data] == ["People", "Boats"]
     assert "&lt;script&gt;" in "".join(fig.data[0].customdata)  # hover text escaped
-    monthly = report.monthly_people_per_boat(daily)
+    monthly = series.monthly_people_per_boat(daily)
     assert monthly["month"].iloc[0] == date(2018, 1, 1)
     no_boats = monthly[monthly["boats_arrived"] == 0]
     assert no_boats["people_per_boat"].isna().all()  # never infinite
-    assert report.people_per_boat_figure(monthly).data[0].y[-1] == pytest.approx(
+    assert figures.people_per_boat_figure(monthly).data[0].y[-1] == pytest.approx(
         monthly["people_per_boat"].iloc[-1]
     )
 
 
 def test_track_record_scores_only_complete_weeks(daily: pd.DataFrame) -> None:
-    weeks = report.weekly_totals(daily)
+    weeks = series.weekly_totals(daily)
     earlier = pd.DataFrame(
         {
             "as_of": [date(2026, 1, 8)] * 3, "model": "m", "production": True,
@@ -190,10 +192,10 @@ def test_track_record_scores_only_complete_weeks(daily: pd.DataFrame) -> None:
             "mean": 5.0, "p10": 0.0, "p50": 5.0, "p90": 1e6,
         }
     )
-    record = report.track_record(earlier, weeks)
+    record = series.track_record(earlier, weeks)
     assert record["week_ending"].tolist() == [date(2026, 1, 11), date(2026, 2, 22)]
     assert record["inside_80"].all()
-    fig = report.track_record_figure(record, weeks)
+    fig = forecast_figures.track_record_figure(record, weeks)
     assert fig.data[0].name == "What happened" and fig.data[1].name.startswith("Forecast of")
 
 
@@ -205,10 +207,10 @@ def test_stale_warning_logic() -> None:
 
 
 def test_safe_url_only_links_plain_http() -> None:
-    assert report.safe_url("https://www.gov.uk/x.ods") == "https://www.gov.uk/x.ods"
+    assert formats.safe_url("https://www.gov.uk/x.ods") == "https://www.gov.uk/x.ods"
     for bad in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "//evil",
                 "https://", None, 3, "https://a.b/\nx"):
-        assert report.safe_url(bad) is None
+        assert formats.safe_url(bad) is None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,7 +255,7 @@ def test_content_in_order_and_agrees_with_crossings_ytd(built: dict[str, Any]) -
              'id="people-per-boat"', 'id="track-record"', 'id="provenance"']
     positions = [page.index(marker) for marker in order]
     assert positions == sorted(positions)
-    assert report.OGL in page
+    assert report_page.OGL in page
     assert 'id="prob-exceeds"' in page and "35%" in page
     assert store.held_publications(built["db"])["sha256"].iloc[0] in page
 
@@ -352,7 +354,7 @@ def test_failed_write_keeps_previous_report(
     def refuse(*_: Any) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(report.os, "replace", refuse)
+    monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(report.ReportError) as caught:
         report.write_report(built["db"], reports, today=THROUGH + timedelta(days=30))
     message = str(caught.value)
@@ -373,7 +375,7 @@ def test_failed_render_keeps_previous_report(
     def broken(*_: Any, **__: Any) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(report, "people_per_boat_figure", broken)
+    monkeypatch.setattr(figures, "people_per_boat_figure", broken)
     with pytest.raises(RuntimeError, match="boom"):
         report.write_report(built["db"], reports, today=THROUGH)
     assert first.read_bytes() == before

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from markupsafe import Markup
 
-from forecasting.report import figures, forecast_figures, series
+from forecasting.report import accuracy, figures, forecast_figures, series
 from forecasting.report.data import ForecastView, ReportData
 from forecasting.report.formats import csv_data_uri, long_date
 
@@ -92,7 +92,11 @@ def _cumulative(c: _Context) -> Chart:
 
 def _weekly(c: _Context) -> Chart:
     fweeks = c.fc.weeks if c.fc is not None and not c.fc.weeks.empty else None
-    csv = c.weeks.copy()
+    part = series.part_week(c.daily)
+    csv = c.weeks.assign(days=7)
+    if part is not None:
+        now = {k: part[k] for k in ("week_ending", "migrants_arrived", "days")}
+        csv = pd.concat([csv, pd.DataFrame([now])], ignore_index=True)
     if fweeks is not None:
         fcsv = fweeks.rename(columns=lambda k: k if k == "week_ending" else f"forecast_{k}")
         csv = csv.merge(fcsv, on="week_ending", how="outer").sort_values("week_ending")
@@ -103,12 +107,13 @@ def _weekly(c: _Context) -> Chart:
         first=None if fweeks is None else fweeks["week_ending"].iloc[0],
         last=None if fweeks is None else fweeks["week_ending"].iloc[-1],
         n_weeks=0 if fweeks is None else len(fweeks),
+        part=part,
     )
     return Chart(
         "weekly",
         "Weekly arrivals and the forecast for the next 13 weeks",
         caption,
-        forecast_figures.weekly_fan_figure(c.weeks, fweeks),
+        forecast_figures.weekly_fan_figure(c.weeks, fweeks, part_week=part),
         csv,
     )
 
@@ -156,15 +161,13 @@ def _daily(c: _Context) -> Chart:
 def _people_per_boat(c: _Context) -> Chart:
     monthly = series.monthly_people_per_boat(c.daily)
     last = monthly.dropna(subset=["people_per_boat"]).tail(1)
-    latest = None if last.empty else last.iloc[0].to_dict()
-    this_month = date(c.through.year, c.through.month, 1)
     return Chart(
         "people-per-boat",
         "People per boat, by month",
         c.caption(
             "people_per_boat",
-            latest=latest,
-            month_to_date=latest is not None and latest["month"] == this_month,
+            latest=None if last.empty else last.iloc[0].to_dict(),
+            through=c.through,
         ),
         figures.people_per_boat_figure(monthly),
         monthly,
@@ -189,14 +192,14 @@ def _preventions(c: _Context) -> Chart | None:
 
 
 def _track_record(c: _Context) -> Chart | None:
-    record = series.track_record(c.data.earlier_forecasts, c.weeks)
-    if record.empty or not record["production"].astype(bool).any():
+    record = accuracy.week_ahead_record(c.data.earlier_forecasts, c.weeks)
+    summary = accuracy.summarise(record)
+    if summary is None:
         return None
-    n = record[record["production"].astype(bool)]["as_of"].nunique()
     return Chart(
         "track-record",
-        "Track record: earlier forecasts against what happened",
-        c.caption("track_record", n=n),
+        "How our past forecasts did",
+        c.caption("track_record", s=summary),
         forecast_figures.track_record_figure(record, c.weeks),
         record,
     )
@@ -221,10 +224,10 @@ def build_charts(data: ReportData, captions: Any) -> list[Chart]:
         _cumulative,
         _weekly,
         _year_end,
+        _track_record,
         _daily,
         _people_per_boat,
         _preventions,
-        _track_record,
     ]
     charts = [make(context) for make in makers]
     return [chart for chart in charts if chart is not None]

@@ -52,8 +52,12 @@ class ReportData:
     earlier_forecasts: pd.DataFrame  # as_of, model, production, week_ending, mean, p10, p50, p90
     earlier_year_end: pd.DataFrame  # forecasts rows with as_of before this one
     revisions: pd.DataFrame
+    revisions_source: str | None = None  # "revision_ledger" (every series) or "revisions" (daily)
+    milestones: pd.DataFrame = field(default_factory=pd.DataFrame)  # forecasting.frames columns
+    held_publications: pd.DataFrame = field(default_factory=pd.DataFrame)  # known on as_of
     backtest_scores: pd.DataFrame | None = None
     backtest_year_end: pd.DataFrame | None = None
+    current: bool = True  # the store's newest figures, not a page of an earlier date
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -104,8 +108,13 @@ def _view(stored: StoredForecast | None) -> ForecastView | None:
 
 
 def load_report_data(db_path: Path, as_of: date | None = None) -> ReportData:
-    """Read the figures, forecasts, scores and provenance as known on `as_of` (default: latest)."""
+    """Read the figures, forecasts, scores and provenance as known on `as_of` (default: latest).
+
+    The page is `current` when it shows the store's newest figures (no `as_of`, or the newest
+    data's own date, as the nightly run asks); any other date makes a historical page.
+    """
     db_path = Path(db_path)
+    requested = as_of
     if not db_path.exists():
         raise ReportError(f"{db_path}: no store there; run `crossings ingest` first")
     if as_of is None:
@@ -119,16 +128,23 @@ def load_report_data(db_path: Path, as_of: date | None = None) -> ReportData:
         raise ReportError(f"{db_path}: the store holds no figures yet; run `crossings ingest`")
     tables = read_report_tables(db_path, as_of, through)
     held = with_dates(tables.publications, "released_on", "data_from", "data_through")
+    newest = max(d for d in held["data_through"] if d is not None)
     return ReportData(
         as_of=as_of,
         read=read,
         ytd=year_to_date(read.daily, through),
         publications=held[held["sha256"].isin(read.publications)].reset_index(drop=True),
-        newest_data_through=max(d for d in held["data_through"] if d is not None),
+        newest_data_through=newest,
         forecast=_view(tables.forecast),
         earlier_forecasts=with_dates(tables.earlier_weeks, "as_of", "week_ending"),
         earlier_year_end=with_dates(tables.earlier_year_end, "as_of"),
-        revisions=with_dates(tables.revisions, "date"),
+        revisions=with_dates(tables.revisions, "date", "period"),
+        revisions_source=tables.revisions_source,
+        milestones=with_dates(tables.milestones, "as_of", "date_p10", "date_p50", "date_p90"),
+        held_publications=held[
+            [d is not None and d <= through for d in held["data_through"]]
+        ].reset_index(drop=True),
         backtest_scores=tables.backtest_scores,
         backtest_year_end=tables.backtest_year_end,
+        current=requested is None or requested == newest,
     )

@@ -160,21 +160,43 @@ def recent_daily_figure(recent: pd.DataFrame) -> go.Figure:
 
 
 def people_per_boat_figure(monthly: pd.DataFrame) -> go.Figure:
-    """Average people per boat in each month since records began."""
+    """Average people per boat in each month since records began; a month the figures cover only
+    in part is a hollow marker off the line, so it does not read as a full month.
+
+    Traces: complete months, then (when there is one) the part months."""
     import plotly.graph_objects as go
 
+    complete = monthly[monthly["complete"].astype(bool)]
+    part = monthly[~monthly["complete"].astype(bool)]
     fig = go.Figure(
         go.Scatter(
-            x=[d.isoformat() for d in monthly["month"]],
-            y=monthly["people_per_boat"].tolist(),
+            x=[d.isoformat() for d in complete["month"]],
+            y=complete["people_per_boat"].tolist(),
             mode="lines+markers",
             marker={"size": 4},
             line={"color": OKABE_ITO["vermillion"], "width": 2},
-            name="People per boat",
+            name="People per boat (whole months)",
             hovertemplate="%{y:.1f} people per boat<extra></extra>",
         )
     )
-    fig = layout(fig, y_title="People per boat", height=340, legend=False)
+    if not part.empty:
+        fig.add_trace(
+            go.Scatter(
+                x=[d.isoformat() for d in part["month"]],
+                y=part["people_per_boat"].tolist(),
+                mode="markers",
+                marker={
+                    "size": 9,
+                    "color": "white",
+                    "line": {"color": OKABE_ITO["vermillion"], "width": 2},
+                },
+                name="Part month (figures so far)",
+                customdata=[f"{d} days" for d in part["days"]],
+                hovertemplate="%{y:.1f} people per boat<br>part month: %{customdata}"
+                "<extra></extra>",
+            )
+        )
+    fig = layout(fig, y_title="People per boat", height=340, legend=not part.empty)
     fig.update_yaxes(tickformat=",.0f")
     fig.update_xaxes(hoverformat="%B %Y")
     return fig

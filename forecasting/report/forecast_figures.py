@@ -6,8 +6,8 @@ plotly is imported inside each function so the CLI starts fast; the style lives 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -42,6 +42,19 @@ def _year_earlier(
         mode="lines",
         line={"color": GREY, "width": 1.5, "dash": "dot"},
         hovertemplate="%{y:,}<extra>a year earlier</extra>",
+    )
+
+
+def _part_week_marker(part: dict[str, Any]) -> go.Scatter:
+    import plotly.graph_objects as go
+
+    return go.Scatter(
+        x=[part["week_ending"].isoformat()],
+        y=[part["migrants_arrived"]],
+        mode="markers",
+        marker={"size": 10, "color": "white", "line": {"color": OKABE_ITO["black"], "width": 2}},
+        name=f"This week so far ({part['days']} of 7 days)",
+        hovertemplate="%{y:,} so far<extra>part week</extra>",
     )
 
 
@@ -82,12 +95,17 @@ def _projected_year_end(forecast: ForecastView) -> list[go.Bar | go.Scatter]:
 
 
 def weekly_fan_figure(
-    weeks: pd.DataFrame, forecast_weeks: pd.DataFrame | None = None, *, shown: int = WEEKS_SHOWN
+    weeks: pd.DataFrame,
+    forecast_weeks: pd.DataFrame | None = None,
+    *,
+    shown: int = WEEKS_SHOWN,
+    part_week: dict[str, Any] | None = None,
 ) -> go.Figure:
     """Weekly arrivals (complete weeks) with the forecast's 10th-90th percentile fan and median.
 
     Traces: actual weeks, the same weeks a year earlier, then (with a forecast) the fan's upper
-    edge (p90), lower edge (p10, filled up to p90) and median."""
+    edge (p90), lower edge (p10, filled up to p90) and median; last, the week in progress (a
+    hollow marker: its days so far, not a week's total)."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
@@ -126,6 +144,8 @@ def weekly_fan_figure(
                 hovertemplate="%{y:,.0f}<extra>forecast median</extra>",
             )
         )
+    if part_week is not None:
+        fig.add_trace(_part_week_marker(part_week))
     fig = layout(fig, y_title="People arrived per week")
     fig.update_xaxes(hoverformat="week ending %d %b %Y")
     return fig
@@ -173,71 +193,68 @@ def year_end_figure(totals: pd.DataFrame, forecast: ForecastView | None, ytd: in
     return fig
 
 
-def track_record_figure(
-    record: pd.DataFrame, weeks: pd.DataFrame, *, origins: int = 6
-) -> go.Figure:
-    """What happened each week (black) against up to `origins` earlier forecasts' medians and
-    80% ranges, one colour per forecast date (the production model's forecasts)."""
+def track_record_figure(record: pd.DataFrame, weeks: pd.DataFrame) -> go.Figure:
+    """Each week as it turned out (black) against the forecast made the week before: its median
+    (blue dashes) and 80% range (band); weeks the range missed are ringed in vermillion.
+
+    `record` is `accuracy.week_ahead_record`. Traces: the band's two edges, the median, what
+    happened, the misses."""
     import plotly.graph_objects as go
 
-    fig = go.Figure()
-    shown = record[record["production"].astype(bool)] if not record.empty else record
-    dates = _spaced_origins(sorted(shown["as_of"].unique()) if not shown.empty else [], origins)
-    palette = [
-        OKABE_ITO[k] for k in ("blue", "orange", "green", "purple", "vermillion", "sky_blue")
-    ]
-    if dates:
-        first = min(dates) - timedelta(weeks=8)
-        context = weeks[[d >= first for d in weeks["week_ending"]]]
-    else:
-        context = weeks.tail(26)
-    fig.add_trace(
-        go.Scatter(
-            x=[d.isoformat() for d in context["week_ending"]],
-            y=context["migrants_arrived"].tolist(),
-            mode="lines+markers",
-            name="What happened",
-            line={"color": OKABE_ITO["black"], "width": 2.5},
-            marker={"size": 5},
-            hovertemplate="%{y:,}<extra>arrived</extra>",
+    x = [d.isoformat() for d in record["week_ending"]]
+    made = [f"forecast of {d.day} {d:%b}" for d in record["as_of"]]
+    fig = go.Figure(
+        band_edges(
+            x,
+            record["p10"].round().tolist(),
+            record["p90"].round().tolist(),
+            name="80% range forecast the week before",
         )
     )
-    for i, as_of in enumerate(dates):
-        rows = shown[shown["as_of"] == as_of]
-        colour = palette[i % len(palette)]
-        x = [d.isoformat() for d in rows["week_ending"]]
-        label = f"Forecast of {as_of.day} {as_of:%b %Y}"
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=rows["p50"].round().tolist(),
-                mode="lines+markers",
-                name=label,
-                line={"color": colour, "width": 1.8, "dash": "dash"},
-                marker={"size": 4},
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "color": colour,
-                    "thickness": 1,
-                    "width": 3,
-                    "array": (rows["p90"] - rows["p50"]).clip(lower=0).tolist(),
-                    "arrayminus": (rows["p50"] - rows["p10"]).clip(lower=0).tolist(),
-                },
-                hovertemplate="%{y:,.0f}<extra>" + f"{as_of:%d %b}" + " median</extra>",
-            )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=record["p50"].round().tolist(),
+            mode="lines+markers",
+            line={"color": OKABE_ITO["blue"], "width": 2, "dash": "dash"},
+            marker={"size": 4},
+            name="Forecast made the week before (median)",
+            customdata=made,
+            hovertemplate="%{y:,.0f}<extra>%{customdata}</extra>",
         )
+    )
+    fig.add_trace(_happened(weeks, record))
+    missed = record[~record["inside_80"].astype(bool)]
+    fig.add_trace(
+        go.Scatter(
+            x=[d.isoformat() for d in missed["week_ending"]],
+            y=missed["actual"].tolist(),
+            mode="markers",
+            marker={
+                "size": 13,
+                "color": "rgba(0,0,0,0)",
+                "line": {"color": OKABE_ITO["vermillion"], "width": 2.5},
+            },
+            name="Outside the range",
+            hoverinfo="skip",
+        )
+    )
     fig = layout(fig, y_title="People arrived per week", height=400)
     fig.update_xaxes(hoverformat="week ending %d %b %Y")
     return fig
 
 
-def _spaced_origins(dates: list[date], n: int) -> list[date]:
-    """Up to n forecast dates, newest first picked, at least four weeks apart, oldest first."""
-    picked: list[date] = []
-    for d in reversed(dates):
-        if not picked or (picked[-1] - d).days >= 28:
-            picked.append(d)
-        if len(picked) == n:
-            break
-    return sorted(picked)
+def _happened(weeks: pd.DataFrame, record: pd.DataFrame) -> go.Scatter:
+    import plotly.graph_objects as go
+
+    first, last = record["week_ending"].iloc[0], record["week_ending"].iloc[-1]
+    shown = weeks[[first <= d <= last for d in weeks["week_ending"]]]
+    return go.Scatter(
+        x=[d.isoformat() for d in shown["week_ending"]],
+        y=shown["migrants_arrived"].tolist(),
+        mode="lines+markers",
+        name="What happened",
+        line={"color": OKABE_ITO["black"], "width": 2.5},
+        marker={"size": 5},
+        hovertemplate="%{y:,}<extra>arrived</extra>",
+    )

@@ -7,6 +7,7 @@ captions cannot drift apart.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -20,6 +21,10 @@ __all__ = [
     "fmt_int",
     "fmt_num",
     "pct",
+    "share",
+    "ratio",
+    "model_label",
+    "neutralise_cell",
     "as_date",
     "safe_url",
     "csv_data_uri",
@@ -81,6 +86,45 @@ def pct(p: float) -> str:
     return f"{round(p * 100):d}%"
 
 
+def share(p: float) -> str:
+    """An observed share (how often a range held) as a whole percentage, 0% and 100% included."""
+    return "–" if p is None or pd.isna(p) else f"{round(float(p) * 100):d}%"
+
+
+def ratio(x: float) -> str:
+    """A ratio of errors to two decimals (below 1 beats the baseline)."""
+    return "–" if x is None or pd.isna(x) else f"{float(x):.2f}"
+
+
+MODEL_LABELS = {
+    "ensemble": "Ensemble",
+    "seasonal_naive": "Same week last year",
+    "profile": "Seasonal profile",
+    "prophet": "Prophet",
+    "nb_glm": "Negative binomial regression",
+    "ets_damped": "Damped Holt-Winters",
+}
+
+
+def model_label(model: str) -> str:
+    """A model's plain name (its code name stays beside it for analysts, and in the CSVs)."""
+    return MODEL_LABELS.get(model, model.replace("_", " "))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, made inert with a leading apostrophe.
+
+    Only text is touched, and text that is just a number ("-3") is left alone: numbers, negative
+    ones included, stay numbers.
+    """
+    text = isinstance(value, str) and value.startswith(_FORMULA_START)
+    return "'" + value if text and not _PLAIN_NUMBER.match(value) else value
+
+
 def safe_url(url: Any) -> str | None:
     """The URL when it is a plain http(s) address, else None (never a javascript: link)."""
     if not isinstance(url, str):
@@ -100,8 +144,18 @@ def safe_url(url: Any) -> str | None:
 
 
 def csv_data_uri(frame: pd.DataFrame) -> str:
-    """The frame as a `data:text/csv` URI, so each chart's data downloads without a server."""
-    text = frame.to_csv(index=False, lineterminator="\n")
+    """The frame as a `data:text/csv` URI, so each chart's data downloads without a server.
+
+    Text cells that a spreadsheet would run as formulas (a Home Office note, a file name) are
+    neutralised (`neutralise_cell`); numeric columns are written as they are.
+    """
+    frame = frame.copy()
+    for column in frame.columns:
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].map(neutralise_cell)
+    frame.columns = [neutralise_cell(str(c)) for c in frame.columns]
+    # CRLF as RFC 4180 has it: a field holding a lone \r or \n is then quoted, not split
+    text = frame.to_csv(index=False, lineterminator="\r\n")
     return "data:text/csv;charset=utf-8," + quote(text, safe=",-._:;/ ").replace(" ", "%20")
 
 

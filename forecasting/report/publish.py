@@ -4,6 +4,7 @@ Layout on disk::
 
     reports/index.html               every run folder present, newest first
     reports/2026-02-26/index.html    the report as known on 26 February 2026
+    reports/2026-02-26/summary.json  its headline figures, for the index
 
 Each file is written to a temporary file beside it and moved into place with `os.replace`, so a
 failed run leaves the previous report untouched.
@@ -11,6 +12,7 @@ failed run leaves the previous report untouched.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from datetime import date
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from forecasting.errors import ReportError
 from forecasting.report.data import load_report_data, validated_date
-from forecasting.report.formats import long_date
+from forecasting.report.overview import SUMMARY_FILE, index_rows, run_summary, runs_chart_svg
 from forecasting.report.page import OGL, environment, render_report
 
 __all__ = ["write_report", "write_index"]
@@ -59,18 +61,18 @@ def _run_folders(reports_dir: Path) -> list[date]:
 
 
 def write_index(reports_dir: Path) -> Path:
-    """Rewrite reports_dir/index.html: every run folder present, newest first."""
+    """Rewrite reports_dir/index.html: every run folder present, newest first, with its
+    headline figures and a chart of how they moved from run to run."""
     reports_dir = Path(reports_dir)
     runs = _run_folders(reports_dir)
+    rows = index_rows(reports_dir, runs)
     page = (
         environment()
         .get_template("index.html")
         .render(
             title="Small boat crossings of the English Channel: reports",
-            runs=[
-                {"href": f"{d.isoformat()}/index.html", "label": long_date(d), "iso": d.isoformat()}
-                for d in runs
-            ],
+            runs=rows,
+            chart=runs_chart_svg(rows),
             ogl=OGL,
         )
     )
@@ -125,5 +127,7 @@ def write_report(
     folder = reports_dir / data.as_of.isoformat()  # from a validated date: no path tricks
     target = folder / "index.html"
     _write_or_fail(target, page, reports_dir)
+    summary = json.dumps(run_summary(data), indent=1)
+    _write_or_fail(folder / SUMMARY_FILE, summary, reports_dir)
     write_index(reports_dir)
     return target

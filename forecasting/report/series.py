@@ -6,6 +6,7 @@ tested on their own and downloaded exactly as drawn.
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, timedelta
 from typing import Any
 
@@ -26,7 +27,7 @@ __all__ = [
     "recent_daily",
     "monthly_people_per_boat",
     "preventions",
-    "track_record",
+    "part_week",
 ]
 
 PREVENTIONS_FROM = date(2024, 5, 1)  # the Home Office's weekly French figures start in May 2024
@@ -173,18 +174,45 @@ def recent_daily(daily: pd.DataFrame, days: int = RECENT_DAYS) -> pd.DataFrame:
 
 
 def monthly_people_per_boat(daily: pd.DataFrame) -> pd.DataFrame:
-    """People per boat each month (people over boats; months with no boats are left blank)."""
+    """People per boat each month (people over boats; months with no boats are left blank).
+
+    `days` counts the days with figures; `complete` is False for a month the figures cover only
+    in part (the current month, or a first month starting late), which the chart marks as such.
+    """
     frame = pd.DataFrame(
         {
             "month": [date(d.year, d.month, 1) for d in daily["date"]],
             "migrants_arrived": daily["migrants_arrived"].astype("int64").to_numpy(),
             "boats_arrived": daily["boats_arrived"].astype("int64").to_numpy(),
+            "days": 1,
         }
     )
     months = frame.groupby("month", as_index=False).sum()
     boats = months["boats_arrived"].where(months["boats_arrived"] > 0)
     months["people_per_boat"] = (months["migrants_arrived"] / boats).round(1)
+    months["complete"] = [
+        days == calendar.monthrange(m.year, m.month)[1]
+        for m, days in zip(months["month"], months["days"], strict=True)
+    ]
     return months
+
+
+def part_week(daily: pd.DataFrame) -> dict[str, Any] | None:
+    """The week in progress at the end of the figures (fewer than 7 days known), else None."""
+    if daily.empty:
+        return None
+    last = daily["date"].iloc[-1]
+    if last.weekday() == 6:
+        return None
+    monday = last - timedelta(days=last.weekday())
+    rows = daily[[d >= monday for d in daily["date"]]]
+    return {
+        "week_ending": week_ending(last),
+        "migrants_arrived": int(rows["migrants_arrived"].sum()),
+        "days": len(rows),
+        "first": monday,
+        "last": last,
+    }
 
 
 def preventions(weekly: pd.DataFrame) -> pd.DataFrame:
@@ -197,27 +225,3 @@ def preventions(weekly: pd.DataFrame) -> pd.DataFrame:
         & weekly["migrants_prevented"].notna().to_numpy()
     ]
     return frame[columns].reset_index(drop=True)
-
-
-def track_record(earlier: pd.DataFrame, weeks: pd.DataFrame) -> pd.DataFrame:
-    """Earlier forecasts of each week next to what then happened (weeks now complete only)."""
-    columns = [
-        "as_of",
-        "model",
-        "production",
-        "week_ending",
-        "p10",
-        "p50",
-        "p90",
-        "mean",
-        "actual",
-        "error",
-        "inside_80",
-    ]
-    if earlier.empty or weeks.empty:
-        return pd.DataFrame(columns=columns)
-    actual = weeks.rename(columns={"migrants_arrived": "actual"})[["week_ending", "actual"]]
-    merged = earlier.merge(actual, on="week_ending", how="inner")
-    merged["error"] = merged["p50"] - merged["actual"]
-    merged["inside_80"] = (merged["actual"] >= merged["p10"]) & (merged["actual"] <= merged["p90"])
-    return merged[columns].sort_values(["as_of", "model", "week_ending"]).reset_index(drop=True)

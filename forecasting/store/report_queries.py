@@ -19,7 +19,12 @@ import pandas as pd
 
 from forecasting.store.connection import open_store, retry_on_lock
 
-__all__ = ["StoredForecast", "ReportTables", "read_report_tables"]
+__all__ = [
+    "StoredForecast",
+    "ReportTables",
+    "read_report_tables",
+    "production_forecast_dates",
+]
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,8 @@ class ReportTables:
     earlier_weeks: pd.DataFrame  # as_of, model, production, week_ending, mean, p10, p50, p90
     earlier_year_end: pd.DataFrame  # forecasts rows made before the one shown
     revisions: pd.DataFrame
+    revisions_source: str | None = None  # "revision_ledger", "revisions" or None (neither held)
+    milestones: pd.DataFrame = field(default_factory=pd.DataFrame)  # the shown forecast's
     backtest_scores: pd.DataFrame | None = None
     backtest_year_end: pd.DataFrame | None = None
     tables: set[str] = field(default_factory=set)
@@ -67,13 +74,20 @@ class _Reader:
 
 
 def _forecast(r: _Reader, as_of: date, through: date) -> StoredForecast | None:
-    """The forecast made on `as_of` (or from the same data), else the latest one before it."""
+    """The newest forecast made on or before `as_of` from data known then (the production
+    model's where one is marked).
+
+    A forecast dated after `as_of` is never shown, even one made from the same data (`crossings
+    forecast --as-of` a later date, or a backfill past the data's end), nor one whose data runs
+    past what was known on `as_of`.
+    """
     if not r.has("forecasts", "forecast_weeks"):
         return None
     head = r.q(
         """
-        SELECT * FROM forecasts WHERE as_of <= $as_of OR data_through = $through
-        ORDER BY (data_through = $through) IS TRUE DESC, as_of DESC, production DESC, model
+        SELECT * FROM forecasts
+        WHERE as_of <= $as_of AND (data_through IS NULL OR data_through <= $through)
+        ORDER BY as_of DESC, production DESC, model
         LIMIT 1
         """,
         {"as_of": as_of, "through": through},
@@ -119,19 +133,59 @@ def _earlier(r: _Reader, cutoff: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     return weeks, year_end
 
 
-def _revisions(r: _Reader, through: date) -> pd.DataFrame:
+LEDGER_COLUMNS = [
+    "series",
+    "period",
+    "previous_publication",
+    "publication",
+    "previous_value",
+    "value",
+    "change",
+]
+
+
+def _revisions(r: _Reader, through: date) -> tuple[pd.DataFrame, str | None]:
+    """Every change a later publication made to a published figure, known by `through`.
+
+    The ledger of every series (daily arrivals and boats, weekly preventions) where the store
+    has one; else the daily `revisions` view. Only publications whose data ended by `through`
+    count, so a page of an earlier date shows the revisions seen by then.
+    """
+    eligible = "SELECT file_name FROM publications WHERE data_through <= $through"
+    if r.has("revision_ledger"):
+        ledger = r.q(
+            f"""
+            SELECT * FROM revision_ledger
+            WHERE publication IN ({eligible}) AND period <= $through
+            ORDER BY period DESC, series, publication
+            """,
+            {"through": through},
+        )
+        if set(LEDGER_COLUMNS[:-1]) <= set(ledger.columns):
+            if "change" not in ledger:
+                ledger["change"] = ledger["value"] - ledger["previous_value"]
+            return ledger, "revision_ledger"
     if not r.has("revisions"):
-        return pd.DataFrame()
-    return r.q(
-        """
+        return pd.DataFrame(), None
+    daily = r.q(
+        f"""
         SELECT date, previous_publication, publication, previous_migrants_arrived,
                migrants_arrived, migrants_change, previous_boats_arrived, boats_arrived
         FROM revisions
-        WHERE publication IN (SELECT file_name FROM publications WHERE data_through <= $through)
-          AND date <= $through
+        WHERE publication IN ({eligible}) AND date <= $through
         ORDER BY date DESC, publication
         """,
         {"through": through},
+    )
+    return daily, "revisions"
+
+
+def _milestones(r: _Reader, forecast: StoredForecast | None) -> pd.DataFrame:
+    if forecast is None or not r.has("forecast_milestones"):
+        return pd.DataFrame()
+    return r.q(
+        "SELECT * FROM forecast_milestones WHERE as_of = ? AND model = ? ORDER BY year, threshold",
+        [forecast.header["as_of"], forecast.header["model"]],
     )
 
 
@@ -150,12 +204,15 @@ def read_report_tables(db_path: str | Path, as_of: date, through: date) -> Repor
             forecast = _forecast(r, as_of, through)
             cutoff = forecast.header["as_of"] if forecast else as_of + timedelta(days=1)
             earlier_weeks, earlier_year_end = _earlier(r, cutoff)
+            revisions, revisions_source = _revisions(r, through)
             return ReportTables(
                 publications=publications,
                 forecast=forecast,
                 earlier_weeks=earlier_weeks,
                 earlier_year_end=earlier_year_end,
-                revisions=_revisions(r, through),
+                revisions=revisions,
+                revisions_source=revisions_source,
+                milestones=_milestones(r, forecast),
                 backtest_scores=(
                     r.q("SELECT * FROM backtest_scores") if r.has("backtest_scores") else None
                 ),
@@ -164,5 +221,25 @@ def read_report_tables(db_path: str | Path, as_of: date, through: date) -> Repor
                 ),
                 tables=r.tables,
             )
+
+    return retry_on_lock(read)
+
+
+def production_forecast_dates(db_path: str | Path, dates: list[date]) -> set[date]:
+    """Which of `dates` already have a stored production forecast (the track record's check)."""
+    if not dates or not Path(db_path).exists():
+        return set()
+
+    def read() -> set[date]:
+        with open_store(db_path, read_only=True) as con:
+            r = _Reader(con)
+            if not r.has("forecasts"):
+                return set()
+            held = r.q(
+                "SELECT DISTINCT as_of FROM forecasts WHERE production AND as_of IN "
+                "(SELECT unnest($dates))",
+                {"dates": sorted(dates)},
+            )
+        return {pd.Timestamp(d).date() for d in held["as_of"]}
 
     return retry_on_lock(read)

@@ -153,18 +153,27 @@ def _revisions(r: _Reader, through: date) -> tuple[pd.DataFrame, str | None]:
     """
     eligible = "SELECT file_name FROM publications WHERE data_through <= $through"
     if r.has("revision_ledger"):
-        ledger = r.q(
-            f"""
-            SELECT * FROM revision_ledger
-            WHERE publication IN ({eligible}) AND period <= $through
-            ORDER BY period DESC, series, publication
-            """,
-            {"through": through},
-        )
+        ledger = r.q("SELECT * FROM revision_ledger")
         if set(LEDGER_COLUMNS[:-1]) <= set(ledger.columns):
-            if "change" not in ledger:
-                ledger["change"] = ledger["value"] - ledger["previous_value"]
-            return ledger, "revision_ledger"
+            names = r.q(
+                "SELECT file_name, data_through <= $through AS known FROM publications",
+                {"through": through},
+            )
+            known = set(names.loc[names["known"], "file_name"])
+            # the ledger names publications by file name, as the revisions view does
+            if ledger.empty or ledger["publication"].isin(set(names["file_name"])).any():
+                periods = pd.to_datetime(ledger["period"]).dt.date
+                before, after = ledger["previous_value"], ledger["value"]
+                changed = ledger["previous_publication"].notna() & ~(
+                    (before == after) | (before.isna() & after.isna())
+                )
+                ledger = ledger[changed & ledger["publication"].isin(known) & (periods <= through)]
+                if "change" not in ledger:
+                    ledger = ledger.assign(change=ledger["value"] - ledger["previous_value"])
+                ledger = ledger.sort_values(
+                    ["period", "series", "publication"], ascending=[False, True, True]
+                )
+                return ledger.reset_index(drop=True), "revision_ledger"
     if not r.has("revisions"):
         return pd.DataFrame(), None
     daily = r.q(

@@ -13,6 +13,7 @@ import pandas as pd
 from forecasting import store
 from forecasting.report.data import ReportData
 from forecasting.report.formats import csv_data_uri, fmt_int, long_date
+from forecasting.store.report_queries import LEDGER_COLUMNS
 
 __all__ = ["rule_text", "series_label", "revision_table", "provenance_context"]
 
@@ -23,15 +24,6 @@ SERIES_LABELS = {
     "migrants_prevented": ("People prevented from crossing by France", "week"),
     "events_prevented": ("Crossing attempts prevented by France", "week"),
 }
-REVISION_COLUMNS = [
-    "series",
-    "period",
-    "previous_publication",
-    "publication",
-    "previous_value",
-    "value",
-    "change",
-]
 SHOWN = 25
 
 
@@ -60,9 +52,9 @@ def revision_table(frame: pd.DataFrame, source: str | None) -> pd.DataFrame:
     """Revisions in one shape (the ledger's), whichever the store holds: one row per figure
     changed, newest period first."""
     if frame.empty or source is None:
-        return pd.DataFrame(columns=REVISION_COLUMNS)
+        return pd.DataFrame(columns=LEDGER_COLUMNS)
     if source == "revision_ledger":
-        return frame[REVISION_COLUMNS].reset_index(drop=True)
+        return frame[LEDGER_COLUMNS].reset_index(drop=True)
     parts = []
     for column in ("migrants_arrived", "boats_arrived"):
         changed = frame[frame[column] != frame[f"previous_{column}"]]

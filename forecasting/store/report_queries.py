@@ -24,6 +24,7 @@ __all__ = [
     "ReportTables",
     "read_report_tables",
     "production_forecast_dates",
+    "LEDGER_COLUMNS",
 ]
 
 
@@ -133,6 +134,7 @@ def _earlier(r: _Reader, cutoff: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     return weeks, year_end
 
 
+# The revision ledger's columns (one row per published figure a later publication changed).
 LEDGER_COLUMNS = [
     "series",
     "period",

@@ -92,37 +92,51 @@ def headline(ytd: YearToDate) -> str:
 
     e.g. "2,209 people crossed in small boats in 2026 up to 26 February, the 2nd highest
     year-to-date figure since records began in 2018 (2023: 2,953), up 7% on 2025 (2,056)".
+    Each year's figure appears once: when the year that leads (or runs second) is also last
+    year, the comparison with last year carries it.
     """
     table = ytd.table
     this = table.iloc[-1]
     year = int(this.year)
-    first_year = int(table["year"].iloc[0])
     text = (
         f"{int(this.migrants_arrived):,} people crossed in small boats in {year} up to "
         f"{ytd.as_of.day} {ytd.as_of:%B}"
     )
-    rank = int(this["rank"])
-    if len(table) > 1:
-        if rank == 1:
-            runner = table[table["year"] != year].sort_values("migrants_arrived").iloc[-1]
-            text += (
-                f", the highest year-to-date figure since records began in {first_year} "
-                f"(next: {int(runner.year)}: {int(runner.migrants_arrived):,})"
-            )
-        else:
-            leader = table.sort_values(["migrants_arrived", "year"]).iloc[-1]
-            text += (
-                f", the {ordinal(rank)} highest year-to-date figure since records began in "
-                f"{first_year} ({int(leader.year)}: {int(leader.migrants_arrived):,})"
-            )
-        previous = table.iloc[-2]
-        if not pd.isna(this.change_pct):
-            direction = "up" if this.change >= 0 else "down"
-            text += (
-                f", {direction} {abs(this.change_pct):.0f}% on {int(previous.year)} "
-                f"({int(previous.migrants_arrived):,})"
-            )
+    if len(table) == 1:
+        return text
+    previous = table.iloc[-2]
+    compared = not pd.isna(this.change_pct)
+    text += _rank_phrase(table, this, int(table["year"].iloc[0]), int(previous.year), compared)
+    if compared:
+        direction = "up" if this.change >= 0 else "down"
+        text += (
+            f", {direction} {abs(this.change_pct):.0f}% on {int(previous.year)} "
+            f"({int(previous.migrants_arrived):,})"
+        )
     return text
+
+
+def _rank_phrase(
+    table: pd.DataFrame, this: pd.Series, first_year: int, last_year: int, compared: bool
+) -> str:
+    """ ", the 2nd highest ... since records began in 2018 (2023: 2,953)"; the bracket names the
+    leader (or, for the highest, the runner-up) unless the comparison with last year will."""
+    rank = int(this["rank"])
+    others = table[table["year"] != int(this.year)]
+    if rank == 1:
+        other = others.sort_values(["migrants_arrived", "year"]).iloc[-1]
+        joint = "joint " if other.migrants_arrived == this.migrants_arrived else ""
+        phrase = f", the {joint}highest year-to-date figure since records began in {first_year}"
+        label = "level with " if joint else "next: "
+    else:
+        other = table.sort_values(["migrants_arrived", "year"]).iloc[-1]
+        phrase = (
+            f", the {ordinal(rank)} highest year-to-date figure since records began in {first_year}"
+        )
+        label = ""
+    if compared and int(other.year) == last_year:
+        return phrase
+    return phrase + f" ({label}{int(other.year)}: {int(other.migrants_arrived):,})"
 
 
 def format_ytd_table(ytd: YearToDate) -> str:

@@ -73,3 +73,15 @@ def store_copy(latest_store: Path, tmp_path: Path) -> Path:
     db.parent.mkdir()
     shutil.copy2(latest_store, db)
     return db
+
+
+@pytest.fixture(scope="session")
+def releases_store(tmp_path_factory: pytest.TempPathFactory, release_paths: list[Path]) -> Path:
+    """A store holding every real weekly release (the vintages), built once; tests that write
+    use a copy."""
+    from forecasting.ingest import ingest_source
+
+    db = tmp_path_factory.mktemp("releases-store") / "crossings.duckdb"
+    for path in release_paths:
+        ingest_source(db, path)
+    return db

@@ -19,59 +19,26 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pytest
-from ods_factory import daily_rows, write_release
+from report_store import (
+    HOSTILE_NOTE,
+    MAX_BYTES,
+    THROUGH,
+    build_store,
+    forecast_payload,
+    store_with_forecasts,
+)
 
 from forecasting import report, store
-from forecasting.ingest import ingest_source
+from forecasting.report import figures, forecast_figures, formats, series
+from forecasting.report import page as report_page
 from forecasting.ytd import headline, year_to_date
-
-RELEASED = date(2026, 2, 27)
-THROUGH = date(2026, 2, 26)
-HOSTILE_NOTE = '<script>alert("note")</script>'
-MAX_BYTES = 6 * 1024 * 1024
-
-
-def forecast_payload(as_of: date, *, observed_ytd: int = 1000, weeks: int = 13) -> dict[str, Any]:
-    """A hand-made forecast in the engine's JSON shape (the report must not need the engine)."""
-    first = as_of + timedelta(days=6 - as_of.weekday()) if as_of.weekday() != 6 else as_of
-    first += timedelta(days=7) if first == as_of else timedelta(0)
-    rows = []
-    for k in range(weeks):
-        mean = 300.0 + 40 * k
-        rows.append(
-            {"week_ending": (first + timedelta(weeks=k)).isoformat(), "mean": mean,
-             "p10": mean * 0.5, "p50": mean * 0.95, "p90": mean * 1.7}
-        )
-    return {
-        "as_of": as_of.isoformat(),
-        "model": "ensemble",
-        "weekly": rows,
-        "year_end": {"year": as_of.year, "observed_ytd": observed_ytd, "mean": 9500.0,
-                     "p10": 8000.0, "p50": 9400.0, "p90": 11200.0,
-                     "prob_exceeds": {"2025": 0.35, "2024": 0.5, "2023": 0.9}},
-    }
-
-
-def build_store(folder: Path, *, note: str | None = HOSTILE_NOTE) -> Path:
-    """A store holding one made-up release through 26 Feb 2026 (a note on a recent day)."""
-    rows = daily_rows(THROUGH)
-    if note is not None:
-        rows[-10][4] = note
-    db = folder / "crossings.duckdb"
-    ingest_source(db, write_release(folder / "raw", RELEASED, daily=rows))
-    return db
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One store with forecasts (this one and an earlier one) and one written report."""
     folder = tmp_path_factory.mktemp("report")
-    db = build_store(folder)
-    ytd = year_to_date(store.latest_daily(db).daily).table["migrants_arrived"].iloc[-1]
-    store.save_forecasts(db, {"ensemble": forecast_payload(THROUGH, observed_ytd=int(ytd))},
-                         production_model="ensemble")
-    store.save_forecasts(db, {"ensemble": forecast_payload(date(2026, 1, 8))},
-                         production_model="ensemble")
+    db = store_with_forecasts(folder)
     reports = folder / "reports"
     path = report.write_report(db, reports, today=date(2026, 2, 28))
     return {"db": db, "reports": reports, "path": path, "html": path.read_text("utf-8")}
@@ -88,8 +55,8 @@ def daily(built: dict[str, Any]) -> pd.DataFrame:
 
 
 def test_cumulative_curves_one_trace_per_year_ending_on_the_ytd_figure(daily: pd.DataFrame) -> None:
-    cumulative = report.cumulative_by_year(daily)
-    fig = report.cumulative_figure(cumulative)
+    cumulative = series.cumulative_by_year(daily)
+    fig = figures.cumulative_figure(cumulative)
     years = sorted(cumulative["year"].unique())
     assert [int(t.customdata[0][-4:]) for t in fig.data] == years
     assert len(fig.data) == len(years) == 2026 - 2018 + 1
@@ -97,14 +64,14 @@ def test_cumulative_curves_one_trace_per_year_ending_on_the_ytd_figure(daily: pd
     assert fig.data[-1].y[-1] == ytd.table["migrants_arrived"].iloc[-1]  # to the person
     assert fig.data[-1].x[-1] == "2000-02-26"  # shared 1 Jan - 31 Dec axis
     # earlier complete years end on 31 December with their year total
-    full = report.complete_year_totals(daily).set_index("year")["migrants_arrived"]
+    full = series.complete_year_totals(daily).set_index("year")["migrants_arrived"]
     assert fig.data[0].y[-1] == full[2018]
     assert fig.data[0].x[-1] == "2000-12-31"
 
 
 def test_cumulative_projection_from_the_year_end_interval_alone(daily: pd.DataFrame) -> None:
     view = _view(THROUGH)
-    projection = report.cumulative_projection(daily, view, THROUGH)
+    projection = series.cumulative_projection(daily, view, THROUGH)
     ytd = int(year_to_date(daily).table["migrants_arrived"].iloc[-1])
     assert projection["date"].iloc[0] == THROUGH
     assert projection["date"].iloc[-1] == date(2026, 12, 31)
@@ -113,7 +80,7 @@ def test_cumulative_projection_from_the_year_end_interval_alone(daily: pd.DataFr
     assert (projection["p10"] <= projection["p50"]).all()
     assert (projection["p50"] <= projection["p90"]).all()
     assert projection["p50"].is_monotonic_increasing
-    fig = report.cumulative_figure(report.cumulative_by_year(daily), projection)
+    fig = figures.cumulative_figure(series.cumulative_by_year(daily), projection)
     upper, lower, median = fig.data[-3:]
     assert lower.fill == "tonexty" and "80%" in lower.name
     assert median.y[-1] == 9400 and median.x[-1] == "2000-12-31"
@@ -126,13 +93,13 @@ def test_cumulative_projection_uses_stored_weekly_running_totals(daily: pd.DataF
          "p90": range(44)}
     )
     view = _view(THROUGH, cumulative=cumulative)
-    projection = report.cumulative_projection(daily, view, THROUGH)
+    projection = series.cumulative_projection(daily, view, THROUGH)
     assert projection["date"].iloc[1] == date(2026, 3, 1)
     assert projection["date"].max() <= date(2026, 12, 31)  # the week past 31 Dec is dropped
 
 
 def test_weekly_fan_has_p10_below_p90_and_complete_weeks_only(daily: pd.DataFrame) -> None:
-    weeks = report.weekly_totals(daily)
+    weeks = series.weekly_totals(daily)
     assert weeks["week_ending"].iloc[-1] == date(2026, 2, 22)  # 23-26 Feb is a part week
     assert all(d.weekday() == 6 for d in weeks["week_ending"])
     # 1 January 2018 is a Monday, so complete weeks cover every day to 22 February 2026
@@ -141,9 +108,9 @@ def test_weekly_fan_has_p10_below_p90_and_complete_weeks_only(daily: pd.DataFram
         if d <= date(2026, 2, 22)
     )
     view = _view(THROUGH)
-    fig = report.weekly_fan_figure(weeks, view.weeks)
+    fig = forecast_figures.weekly_fan_figure(weeks, view.weeks)
     actual, prior, upper, lower, median = fig.data
-    assert len(actual.x) == report.WEEKS_SHOWN
+    assert len(actual.x) == forecast_figures.WEEKS_SHOWN
     assert all(lo <= hi for lo, hi in zip(lower.y, upper.y, strict=True))
     assert all(lo <= mid <= hi for lo, mid, hi in zip(lower.y, median.y, upper.y, strict=True))
     assert lower.fill == "tonexty"
@@ -160,41 +127,45 @@ def test_preventions_start_in_may_2024_and_skip_missing_weeks() -> None:
             "events_prevented": pd.array([1, 30, None, 18], dtype="Int32"),
         }
     )
-    frame = report.preventions(weekly)
+    frame = series.preventions(weekly)
     assert frame["week_ending"].tolist() == [date(2024, 5, 5), date(2024, 5, 19)]
-    fig = report.preventions_figure(frame)
+    fig = figures.preventions_figure(frame)
     assert fig.data[0].x[0] == "2024-05-05" and list(fig.data[0].y) == [849, 514]
 
 
 def test_recent_daily_and_people_per_boat(daily: pd.DataFrame) -> None:
-    recent = report.recent_daily(daily)
+    recent = series.recent_daily(daily)
     assert len(recent) == 90 and recent["date"].iloc[-1] == THROUGH
-    fig = report.recent_daily_figure(recent)
+    fig = figures.recent_daily_figure(recent)
     assert [t.name for t in fig.data] == ["People", "Boats"]
     assert "&lt;script&gt;" in "".join(fig.data[0].customdata)  # hover text escaped
-    monthly = report.monthly_people_per_boat(daily)
+    monthly = series.monthly_people_per_boat(daily)
     assert monthly["month"].iloc[0] == date(2018, 1, 1)
     no_boats = monthly[monthly["boats_arrived"] == 0]
     assert no_boats["people_per_boat"].isna().all()  # never infinite
-    assert report.people_per_boat_figure(monthly).data[0].y[-1] == pytest.approx(
-        monthly["people_per_boat"].iloc[-1]
-    )
+    # February 2026 has figures to the 26th only: a part month, not drawn as a full one
+    last = monthly.iloc[-1]
+    assert last["month"] == date(2026, 2, 1) and last["days"] == 26 and not last["complete"]
+    assert monthly.iloc[:-1]["complete"].all()
+    whole, part = figures.people_per_boat_figure(monthly).data
+    assert whole.x[-1] == "2026-01-01" and part.x == ("2026-02-01",)
+    assert part.y[0] == pytest.approx(last["people_per_boat"])
+    assert part.marker.color == "white" and "Part month" in part.name
 
 
-def test_track_record_scores_only_complete_weeks(daily: pd.DataFrame) -> None:
-    weeks = report.weekly_totals(daily)
-    earlier = pd.DataFrame(
-        {
-            "as_of": [date(2026, 1, 8)] * 3, "model": "m", "production": True,
-            "week_ending": [date(2026, 1, 11), date(2026, 2, 22), date(2026, 3, 1)],
-            "mean": 5.0, "p10": 0.0, "p50": 5.0, "p90": 1e6,
-        }
+def test_part_week_is_marked_not_drawn_as_a_week(daily: pd.DataFrame) -> None:
+    part = series.part_week(daily)
+    assert part is not None  # 26 February 2026 is a Thursday: Monday to Thursday known
+    assert (part["week_ending"], part["days"], part["first"]) == (
+        date(2026, 3, 1), 4, date(2026, 2, 23))
+    assert part["migrants_arrived"] == sum(
+        v for d, v in zip(daily["date"], daily["migrants_arrived"], strict=True)
+        if d >= date(2026, 2, 23)
     )
-    record = report.track_record(earlier, weeks)
-    assert record["week_ending"].tolist() == [date(2026, 1, 11), date(2026, 2, 22)]
-    assert record["inside_80"].all()
-    fig = report.track_record_figure(record, weeks)
-    assert fig.data[0].name == "What happened" and fig.data[1].name.startswith("Forecast of")
+    fig = forecast_figures.weekly_fan_figure(series.weekly_totals(daily), part_week=part)
+    marker = fig.data[-1]
+    assert marker.name == "This week so far (4 of 7 days)" and marker.x == ("2026-03-01",)
+    assert series.part_week(daily[[d <= date(2026, 2, 22) for d in daily["date"]]]) is None
 
 
 def test_stale_warning_logic() -> None:
@@ -202,13 +173,18 @@ def test_stale_warning_logic() -> None:
     warning = report.stale_warning(THROUGH, THROUGH + timedelta(days=9), 8)
     assert warning and "Stale data" in warning and "9 days" in warning
     assert report.stale_warning(THROUGH, THROUGH + timedelta(days=2), 1) is not None
+    # a historical page is judged against its own date, not today
+    today = date(2026, 11, 30)
+    assert report.stale_warning(THROUGH, today, 8, as_of=THROUGH + timedelta(days=3)) is None
+    then = report.stale_warning(THROUGH, today, 8, as_of=date(2026, 5, 3))
+    assert then and "3 May 2026" in then and "66 days" in then and "30 November" not in then
 
 
 def test_safe_url_only_links_plain_http() -> None:
-    assert report.safe_url("https://www.gov.uk/x.ods") == "https://www.gov.uk/x.ods"
+    assert formats.safe_url("https://www.gov.uk/x.ods") == "https://www.gov.uk/x.ods"
     for bad in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "//evil",
                 "https://", None, 3, "https://a.b/\nx"):
-        assert report.safe_url(bad) is None
+        assert formats.safe_url(bad) is None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,11 +225,12 @@ def test_content_in_order_and_agrees_with_crossings_ytd(built: dict[str, Any]) -
     cli_headline = out.getvalue().strip().splitlines()[-1]
     assert cli_headline == headline(year_to_date(store.latest_daily(built["db"]).daily))
     assert cli_headline + "." in page
-    order = ['id="headline"', 'id="cumulative"', 'id="weekly"', 'id="year-end"', 'id="daily"',
-             'id="people-per-boat"', 'id="track-record"', 'id="provenance"']
+    order = ['id="headline"', 'id="cumulative"', 'id="weekly"', 'id="track-summary"',
+             'id="year-end"', 'id="track-record"', 'id="daily"', 'id="people-per-boat"',
+             'id="for-analysts"', 'id="provenance"']
     positions = [page.index(marker) for marker in order]
     assert positions == sorted(positions)
-    assert report.OGL in page
+    assert report_page.OGL in page
     assert 'id="prob-exceeds"' in page and "35%" in page
     assert store.held_publications(built["db"])["sha256"].iloc[0] in page
 
@@ -352,7 +329,7 @@ def test_failed_write_keeps_previous_report(
     def refuse(*_: Any) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(report.os, "replace", refuse)
+    monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(report.ReportError) as caught:
         report.write_report(built["db"], reports, today=THROUGH + timedelta(days=30))
     message = str(caught.value)
@@ -373,7 +350,7 @@ def test_failed_render_keeps_previous_report(
     def broken(*_: Any, **__: Any) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(report, "people_per_boat_figure", broken)
+    monkeypatch.setattr(figures, "people_per_boat_figure", broken)
     with pytest.raises(RuntimeError, match="boom"):
         report.write_report(built["db"], reports, today=THROUGH)
     assert first.read_bytes() == before
@@ -420,9 +397,9 @@ def test_backtest_tables_when_present(built: dict[str, Any], tmp_path: Path) -> 
     db.write_bytes(Path(built["db"]).read_bytes())
     store.save_frame(
         db, "backtest_scores",
-        pd.DataFrame({"model": ["ensemble", "naive"], "mae_vs_naive": [0.81, 1.0],
+        pd.DataFrame({"model": ["ensemble", "seasonal_naive"], "mae_vs_naive": [0.81, 1.0],
                       "rmsse": [0.9, 1.1], "pinball": [55.5, 70.1], "coverage_80": [0.78, 0.6],
-                      "n_origins": [40, 40], "n_weeks": [520, 520]}),
+                      "n_origins": [40, 40], "n_weeks": [520, 520], "run_every": ["4W", "4W"]}),
         key=["model"],
     )
     store.save_frame(
@@ -434,20 +411,43 @@ def test_backtest_tables_when_present(built: dict[str, Any], tmp_path: Path) -> 
         key=["model", "origin"],
     )
     page = report.write_report(db, tmp_path / "r", today=THROUGH).read_text("utf-8")
-    assert 'id="backtest-scores"' in page and "mae_vs_naive" in page and "0.810" in page
-    assert 'id="backtest-year-end"' in page
+    analysts = page[page.index('<details id="for-analysts"'):page.index("</details>")]
+    assert 'id="backtest-scores"' in analysts and 'id="backtest-year-end"' in analysts
+    # plain headers, the store's column names only as tooltips; one format for each kind
+    for raw, plain in (("mae_vs_naive", "Typical error relative to the same week last year"),
+                       ("coverage_80", "How often the 80% range held"), ("run_every", "Every")):
+        assert f'title="{raw}">{plain}</th>' in analysts
+        assert f">{raw}<" not in page
+    assert ">0.81</td>" in analysts and ">78%</td>" in analysts and ">60%</td>" in analysts
+    assert ">4 weeks</td>" in analysts and ">56</td>" in analysts  # pinball in whole people
+    assert ">0.78<" not in analysts and ">0.810<" not in analysts  # (the CSV keeps raw values)
+    assert "Same week last year <code>seasonal_naive</code>" in analysts
+    assert ">11%</td>" in analysts and ">50%</td>" in analysts  # year-end: mean APE, inside
+    assert "repeating last week" not in page
     assert 'id="backtest-scores"' not in built["html"]  # absent tables: section left out
 
 
-def test_earlier_forecasts_are_scored(built: dict[str, Any]) -> None:
+def test_model_names_plain_for_stakeholders_and_kept_whole(built: dict[str, Any]) -> None:
     page = built["html"]
-    assert 'id="track-record"' in page and 'id="scores"' in page
-    assert "Forecast of 8 Jan 2026" in page
+    stakeholders = page[:page.index('<details id="for-analysts"')]
+    assert "<code>" not in stakeholders  # no code names above the analysts' section
+    assert "Our forecast of 26 February 2026 puts the 2026 total at about" in _words(stakeholders)
+    assert "code { white-space: nowrap; }" in page and "word-break: break-all" not in (
+        page[page.index("code, .hash"):page.index(".hash {")]
+    )
+    for table in re.findall(r"<table[^>]*>", page):  # every table scrolls inside its own box
+        before = page[:page.index(table)]
+        assert before.rstrip().endswith('<div class="scroll">'), table
 
 
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
+
+
+def _words(page: str) -> str:
+    """The page with every run of whitespace as one space (templates wrap their lines)."""
+    return " ".join(page.split())
 
 
 def _copy_reports(built: dict[str, Any], tmp_path: Path) -> Path:

@@ -33,7 +33,8 @@ def test_2023_was_second_to_2022_at_31_march(daily: pd.DataFrame) -> None:
     assert ytd.table["year"].max() == 2023
     row = ytd.row(2023)
     assert (row["migrants_arrived"], row["rank"]) == (3_793, 2)
-    assert "2nd highest" in headline(ytd) and "(2022: 4,548)" in headline(ytd)
+    text = headline(ytd)  # 2022 led and is last year: named once, in the comparison
+    assert "2nd highest" in text and "on 2022 (4,548)" in text and text.count("4,548") == 1
 
 
 def test_headline_of_latest_release(daily: pd.DataFrame) -> None:
@@ -42,6 +43,26 @@ def test_headline_of_latest_release(daily: pd.DataFrame) -> None:
         "2,209 people crossed in small boats in 2026 up to 26 February, the 2nd highest "
         "year-to-date figure since records began in 2018 (2023: 2,953), up 7% on 2025 (2,056)"
     )
+
+
+def test_headline_names_each_year_once(daily: pd.DataFrame) -> None:
+    """When the leading (or runner-up) year is also last year, its figure is not repeated."""
+    table = year_to_date(daily, date(2026, 2, 6)).table.set_index("year")
+    assert table["migrants_arrived"].idxmax() == 2025  # last year leads: the bracket would repeat
+    text = headline(year_to_date(daily, date(2026, 2, 6)))
+    assert text.count("2025") == 1 and text.count("1,489") == 1
+    assert text.endswith(
+        "the 5th highest year-to-date figure since records began in 2018, down 34% on 2025 "
+        "(1,489)"
+    )
+    ytd = year_to_date(daily, date(2025, 7, 29))
+    runner = ytd.table[ytd.table["year"] != 2025].sort_values("migrants_arrived").iloc[-1]
+    assert int(runner["year"]) == 2024  # highest, and last year runs second
+    text = headline(ytd)
+    assert text.count("2024") == 1 and text.count("16,712") == 1 and "next:" not in text
+    # a leader that is not last year is still named, once
+    text = headline(year_to_date(daily, date(2025, 10, 9)))
+    assert "(next: 2022: 34,953), up 33% on 2024 (26,612)" in text
 
 
 def test_29_february_counts_only_in_leap_years(daily: pd.DataFrame) -> None:
@@ -76,6 +97,10 @@ def test_cli_prints_the_facts_with_thousands_separators(latest_store: Path) -> N
     result = run_cli(["ytd", "--as-of", "2023-03-31", "--db", latest_store])
     assert "3,793" in result.stdout and "2nd highest" in result.stdout
     assert "4,548" in result.stdout
+
+    result = run_cli(["ytd", "--as-of", "2026-02-06", "--db", latest_store])
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.count("1,489") == 1 and "down 34% on 2025 (1,489)" in last
 
 
 def test_cli_json_for_machines(latest_store: Path) -> None:

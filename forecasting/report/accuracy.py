@@ -1,0 +1,154 @@
+"""How earlier forecasts did against what then happened: the report's track record.
+
+Stakeholders get one plain sentence and one chart: each week's forecast made the week before
+(its median and 80% range) against the week as it turned out, over the last 52 weeks, with the
+typical error next to that of the simplest rival, "the same week last year". Analysts get every
+stored model scored over every week ahead.
+
+Only weeks complete in the figures as known on the report's date are scored, with those figures:
+a page of an earlier date scores its forecasts as that date saw them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "RECORD_WEEKS",
+    "TrackRecordSummary",
+    "interval_coverage",
+    "mean_absolute_error",
+    "relative_mae",
+    "target_week",
+    "track_record",
+    "week_ahead_record",
+    "summarise",
+]
+
+RECORD_WEEKS = 52  # the stakeholder summary covers the last year of weeks
+
+
+# TODO(lead): move to forecasting.metrics -------------------------------------------------------
+# The few scores the report needs, written here until forecasting.metrics exists on this branch.
+
+
+def interval_coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
+    """Share of outcomes inside [lower, upper] (an 80% range should hold about 0.8)."""
+    actual, lower, upper = (np.asarray(a, dtype="float64") for a in (actual, lower, upper))
+    if actual.size == 0:
+        return float("nan")
+    return float(np.mean((actual >= lower) & (actual <= upper)))
+
+
+def mean_absolute_error(forecast: np.ndarray, actual: np.ndarray) -> float:
+    """Mean absolute difference between point forecasts and outcomes ("typical error")."""
+    forecast, actual = np.asarray(forecast, dtype="float64"), np.asarray(actual, dtype="float64")
+    if actual.size == 0:
+        return float("nan")
+    return float(np.mean(np.abs(forecast - actual)))
+
+
+def relative_mae(forecast: np.ndarray, baseline: np.ndarray, actual: np.ndarray) -> float:
+    """MAE of `forecast` over the MAE of `baseline` on the same outcomes (below 1 beats it)."""
+    base = mean_absolute_error(baseline, actual)
+    if not base > 0:
+        return float("nan")
+    return mean_absolute_error(forecast, actual) / base
+
+
+# -----------------------------------------------------------------------------------------------
+
+
+def target_week(as_of: date) -> date:
+    """The week a forecast made on `as_of` is judged on: the first Monday-Sunday week wholly
+    after `as_of` (so no day of it was known), labelled by its Sunday."""
+    later = as_of + timedelta(days=7)
+    return later + timedelta(days=(6 - later.weekday()) % 7)
+
+
+def track_record(earlier: pd.DataFrame, weeks: pd.DataFrame) -> pd.DataFrame:
+    """Earlier forecasts of each week next to what then happened (weeks now complete only)."""
+    columns = ["as_of", "model", "production", "week_ending", "p10", "p50", "p90", "mean"]
+    columns += ["actual", "error", "inside_80"]
+    if earlier.empty or weeks.empty:
+        return pd.DataFrame(columns=columns)
+    actual = weeks.rename(columns={"migrants_arrived": "actual"})[["week_ending", "actual"]]
+    merged = earlier.merge(actual, on="week_ending", how="inner")
+    merged["error"] = merged["p50"] - merged["actual"]
+    merged["inside_80"] = (merged["actual"] >= merged["p10"]) & (merged["actual"] <= merged["p90"])
+    return merged[columns].sort_values(["as_of", "model", "week_ending"]).reset_index(drop=True)
+
+
+def week_ahead_record(
+    earlier: pd.DataFrame, weeks: pd.DataFrame, *, last_weeks: int = RECORD_WEEKS
+) -> pd.DataFrame:
+    """For each of the last `last_weeks` complete weeks: the production forecast made the week
+    before (the newest whose first whole week ahead it is), what happened, and the same week a
+    year (52 weeks) earlier, the seasonal-naive rival."""
+    columns = ["week_ending", "as_of", "p10", "p50", "p90", "actual", "same_week_last_year"]
+    columns += ["inside_80", "error", "naive_error"]
+    if earlier.empty or weeks.empty:
+        return pd.DataFrame(columns=columns)
+    production = earlier[earlier["production"].astype(bool)]
+    production = production[
+        [
+            target_week(a) == w
+            for a, w in zip(production["as_of"], production["week_ending"], strict=True)
+        ]
+    ]
+    chosen = production.sort_values("as_of").groupby("week_ending").tail(1)
+    lookup = dict(zip(weeks["week_ending"], weeks["migrants_arrived"], strict=True))
+    last = weeks["week_ending"].iloc[-1]
+    first = last - timedelta(weeks=last_weeks - 1)
+    chosen = chosen[[first <= w <= last and w in lookup for w in chosen["week_ending"]]]
+    frame = chosen[["week_ending", "as_of", "p10", "p50", "p90"]].copy()
+    frame["actual"] = [lookup[w] for w in frame["week_ending"]]
+    frame["same_week_last_year"] = [
+        lookup.get(w - timedelta(weeks=52), np.nan) for w in frame["week_ending"]
+    ]
+    frame["inside_80"] = (frame["actual"] >= frame["p10"]) & (frame["actual"] <= frame["p90"])
+    frame["error"] = frame["p50"] - frame["actual"]
+    frame["naive_error"] = frame["same_week_last_year"] - frame["actual"]
+    return frame[columns].sort_values("week_ending").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class TrackRecordSummary:
+    """The stakeholder sentence's figures: how often the ranges held and the typical errors."""
+
+    weeks: int  # weeks scored
+    held: int  # of which the 80% range held the outcome
+    first_week: date
+    last_week: date
+    typical_error: float  # mean absolute error of the median, people a week
+    naive_error: float  # the same for "the same week last year" (NaN when never known)
+    relative: float  # our MAE over the naive MAE on the weeks both have (below 1 beats it)
+
+    @property
+    def held_in_ten(self) -> int:
+        """How many in 10 ranges held, rounded: the figure a reader remembers."""
+        return round(10 * self.held / self.weeks)
+
+    @property
+    def beats_naive(self) -> bool | None:
+        return None if np.isnan(self.relative) else bool(self.relative < 1)
+
+
+def summarise(record: pd.DataFrame) -> TrackRecordSummary | None:
+    """The summary of a `week_ahead_record` (None when no week can be scored yet)."""
+    if record.empty:
+        return None
+    both = record.dropna(subset=["same_week_last_year"])
+    return TrackRecordSummary(
+        weeks=len(record),
+        held=int(record["inside_80"].sum()),
+        first_week=record["week_ending"].iloc[0],
+        last_week=record["week_ending"].iloc[-1],
+        typical_error=mean_absolute_error(record["p50"], record["actual"]),
+        naive_error=mean_absolute_error(both["same_week_last_year"], both["actual"]),
+        relative=relative_mae(both["p50"], both["same_week_last_year"], both["actual"]),
+    )

@@ -1,0 +1,150 @@
+"""What one report reads: the figures as known on its date, the forecast it shows, and the rest.
+
+All SQL lives in `forecasting.store.report_queries`; this module turns those rows into the
+report's own shapes (`ReportData`, `ForecastView`) with plain `datetime.date` values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from forecasting import store
+from forecasting.errors import ReportError
+from forecasting.report.formats import as_date
+from forecasting.store.report_queries import StoredForecast, read_report_tables
+from forecasting.ytd import YearToDate, year_to_date
+
+__all__ = ["ForecastView", "ReportData", "load_report_data", "validated_date", "with_dates"]
+
+
+@dataclass(frozen=True)
+class ForecastView:
+    """One stored forecast (the production model's, where marked), as the report shows it."""
+
+    as_of: date
+    model: str
+    year: int
+    observed_ytd: int
+    mean: float
+    p10: float
+    p50: float
+    p90: float
+    prob_exceeds: dict[int, float]
+    weeks: pd.DataFrame  # week_ending, mean, p10, p50, p90
+    cumulative: pd.DataFrame | None = None  # week_ending, mean, p10, p50, p90 (year to date)
+
+
+@dataclass
+class ReportData:
+    """Everything one report shows, read from the store as known on `as_of`."""
+
+    as_of: date
+    read: store.AsOfRead
+    ytd: YearToDate
+    publications: pd.DataFrame  # the publications the figures came from, newest first
+    newest_data_through: date  # newest publication in the whole store
+    forecast: ForecastView | None
+    earlier_forecasts: pd.DataFrame  # as_of, model, production, week_ending, mean, p10, p50, p90
+    earlier_year_end: pd.DataFrame  # forecasts rows with as_of before this one
+    revisions: pd.DataFrame
+    revisions_source: str | None = None  # "revision_ledger" (every series) or "revisions" (daily)
+    milestones: pd.DataFrame = field(default_factory=pd.DataFrame)  # forecasting.frames columns
+    held_publications: pd.DataFrame = field(default_factory=pd.DataFrame)  # known on as_of
+    backtest_scores: pd.DataFrame | None = None
+    backtest_year_end: pd.DataFrame | None = None
+    current: bool = True  # the store's newest figures, not a page of an earlier date
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def data_through(self) -> date:
+        through = self.read.data_through
+        assert through is not None
+        return through
+
+
+def validated_date(value: Any, what: str) -> date:
+    """A real `date` (not a datetime, not a string): folder names are built from it."""
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise TypeError(f"{what} must be a datetime.date, not {type(value).__name__}")
+    return value
+
+
+def with_dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """A copy with the named columns as `datetime.date` (DuckDB hands back Timestamps)."""
+    frame = frame.copy()
+    for column in columns:
+        if column in frame:
+            frame[column] = [as_date(v) for v in frame[column]]
+    return frame
+
+
+def _view(stored: StoredForecast | None) -> ForecastView | None:
+    if stored is None:
+        return None
+    row = stored.header
+    f_as_of = as_date(row["as_of"])
+    assert f_as_of is not None
+    cumulative = None
+    if not stored.cumulative.empty:
+        cumulative = with_dates(stored.cumulative, "week_ending")
+    return ForecastView(
+        as_of=f_as_of,
+        model=str(row["model"]),
+        year=int(row["year"]),
+        observed_ytd=int(row["observed_ytd"]),
+        mean=float(row["year_end_mean"]),
+        p10=float(row["year_end_p10"]),
+        p50=float(row["year_end_p50"]),
+        p90=float(row["year_end_p90"]),
+        prob_exceeds=dict(sorted(stored.prob_exceeds.items(), reverse=True)),
+        weeks=with_dates(stored.weeks, "week_ending"),
+        cumulative=cumulative,
+    )
+
+
+def load_report_data(db_path: Path, as_of: date | None = None) -> ReportData:
+    """Read the figures, forecasts, scores and provenance as known on `as_of` (default: latest).
+
+    The page is `current` when it shows the store's newest figures (no `as_of`, or the newest
+    data's own date, as the nightly run asks); any other date makes a historical page.
+    """
+    db_path = Path(db_path)
+    requested = as_of
+    if not db_path.exists():
+        raise ReportError(f"{db_path}: no store there; run `crossings ingest` first")
+    if as_of is None:
+        read = store.latest_daily(db_path)
+        as_of = read.data_through or read.as_of
+    else:
+        as_of = validated_date(as_of, "as_of")
+        read = store.read_as_of(db_path, as_of)
+    through = read.data_through
+    if read.daily.empty or through is None:
+        raise ReportError(f"{db_path}: the store holds no figures yet; run `crossings ingest`")
+    tables = read_report_tables(db_path, as_of, through)
+    held = with_dates(tables.publications, "released_on", "data_from", "data_through")
+    newest = max(d for d in held["data_through"] if d is not None)
+    return ReportData(
+        as_of=as_of,
+        read=read,
+        ytd=year_to_date(read.daily, through),
+        publications=held[held["sha256"].isin(read.publications)].reset_index(drop=True),
+        newest_data_through=newest,
+        forecast=_view(tables.forecast),
+        earlier_forecasts=with_dates(tables.earlier_weeks, "as_of", "week_ending"),
+        earlier_year_end=with_dates(tables.earlier_year_end, "as_of"),
+        revisions=with_dates(tables.revisions, "date", "period"),
+        revisions_source=tables.revisions_source,
+        milestones=with_dates(tables.milestones, "as_of", "date_p10", "date_p50", "date_p90"),
+        held_publications=held[
+            [d is not None and d <= through for d in held["data_through"]]
+        ].reset_index(drop=True),
+        backtest_scores=tables.backtest_scores,
+        backtest_year_end=tables.backtest_year_end,
+        current=requested is None or requested == newest,
+    )

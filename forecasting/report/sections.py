@@ -1,0 +1,187 @@
+"""The stakeholder prose around the charts: key figures, the forecast, milestones, track record.
+
+Plain words and one number format: people as whole numbers with separators, chances and shares
+as whole percentages, dates as "26 February". Model code names stay in the analysts' section.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from forecasting.report import accuracy, series
+from forecasting.report.data import ForecastView, ReportData
+from forecasting.report.formats import fmt_int, long_date, pct, short_date
+from forecasting.ytd import ordinal
+
+__all__ = ["key_figures", "forecast_context", "milestone_rows", "track_summary"]
+
+
+def this_year_forecast(data: ReportData) -> ForecastView | None:
+    """The forecast shown, when it is a forecast of the year the figures are in."""
+    fc = data.forecast
+    year = int(data.ytd.table["year"].iloc[-1])
+    return fc if fc is not None and fc.year == year else None
+
+
+def _chance_of_passing_last_year(data: ReportData, fc: ForecastView) -> float | None:
+    """From the milestones table where held, else from the forecast's own probabilities."""
+    m = data.milestones
+    if not m.empty and {"kind", "label", "probability"} <= set(m.columns):
+        row = m[(m["kind"] == "year_total") & (m["label"].astype(str) == str(fc.year - 1))]
+        if not row.empty:
+            return float(row["probability"].iloc[0])
+    return fc.prob_exceeds.get(fc.year - 1)
+
+
+def key_figures(data: ReportData) -> list[dict[str, str]]:
+    """The cards under the headline: so far, last year, our forecast, the chance of passing."""
+    table = data.ytd.table
+    this = table.iloc[-1]
+    year = int(this["year"])
+    cards = [
+        {
+            "label": f"Arrived in {year} to {short_date(data.data_through)}",
+            "value": fmt_int(this["migrants_arrived"]),
+            "note": f"{ordinal(int(this['rank']))} highest of {len(table)} years",
+        }
+    ]
+    if len(table) > 1:
+        prev = table.iloc[-2]
+        change = this["change_pct"]
+        note = "" if pd.isna(change) else f"{'up' if change >= 0 else 'down'} {abs(change):.0f}%"
+        cards.append(
+            {
+                "label": f"Same period of {int(prev['year'])}",
+                "value": fmt_int(prev["migrants_arrived"]),
+                "note": f"{note} this year" if note else "",
+            }
+        )
+    fc = this_year_forecast(data)
+    if fc is not None:
+        cards.append(
+            {
+                "label": f"Our forecast for the {year} total",
+                "value": fmt_int(fc.p50),
+                "note": f"80% range {fmt_int(fc.p10)} to {fmt_int(fc.p90)}",
+            }
+        )
+        chance = _chance_of_passing_last_year(data, fc)
+        if chance is not None:
+            cards.append(
+                {
+                    "label": f"Chance {year} ends above {year - 1}",
+                    "value": pct(chance),
+                    "note": f"our forecast of {long_date(fc.as_of)}",
+                }
+            )
+    return cards
+
+
+def _passed_on(daily: pd.DataFrame, year: int, threshold: float) -> date | None:
+    cumulative = series.cumulative_by_year(daily)
+    rows = cumulative[(cumulative["year"] == year) & (cumulative["cumulative"] > threshold)]
+    return None if rows.empty else rows["date"].iloc[0]
+
+
+def _milestone_label(kind: str, label: Any, threshold: float) -> str:
+    if kind == "year_total":
+        return f"{label}'s total, {fmt_int(threshold)}"
+    if kind == "record":
+        name = f"The record ({label})" if str(label).strip() else "The record"
+        return f"{name}, {fmt_int(threshold)}"
+    if kind == "round":
+        return f"{fmt_int(threshold)} people"
+    return f"{label}, {fmt_int(threshold)}"
+
+
+def _when(row: Any) -> tuple[str, str]:
+    """(likely by, 80% range of dates) in words, from the milestone's date quantiles."""
+    p10, p50, p90 = row["date_p10"], row["date_p50"], row["date_p90"]
+    if p50 is not None:
+        if p90 is None:
+            return short_date(p50), f"{short_date(p10)} or later (may not happen this year)"
+        return short_date(p50), f"{short_date(p10)} to {short_date(p90)}"
+    if p10 is not None:
+        return "less likely than not this year", f"{short_date(p10)} at the earliest"
+    return "unlikely this year", ""
+
+
+def milestone_rows(data: ReportData, fc: ForecastView) -> list[dict[str, str]]:
+    """The milestones table of the year forecast, lowest threshold first (empty when the store
+    holds none for this forecast): the chance of passing each, and by when."""
+    m = data.milestones
+    if m.empty or "threshold" not in m:
+        return []
+    if "year" in m:
+        m = m[m["year"] == fc.year]
+    observed = int(data.ytd.table["migrants_arrived"].iloc[-1])
+    rows = []
+    for row in m.sort_values("threshold").to_dict("records"):
+        threshold = float(row["threshold"])
+        label = _milestone_label(str(row["kind"]), row["label"], threshold)
+        if observed > threshold:
+            on = _passed_on(data.read.daily, fc.year, threshold)
+            passed = f"passed on {short_date(on)}" if on else "passed"
+            rows.append(
+                {
+                    "label": label,
+                    "people": fmt_int(threshold),
+                    "chance": "passed",
+                    "when": passed,
+                    "range": "",
+                }
+            )
+            continue
+        when, span = _when(row)
+        rows.append(
+            {
+                "label": label,
+                "people": fmt_int(threshold),
+                "chance": pct(row["probability"]),
+                "when": when,
+                "range": span,
+            }
+        )
+    return rows
+
+
+def forecast_context(data: ReportData) -> dict[str, Any]:
+    """The forecast paragraph, its milestones and, without them, the chance of passing each
+    earlier year's total."""
+    fc = this_year_forecast(data)
+    totals = series.complete_year_totals(data.read.daily)
+    total_by_year = dict(zip(totals["year"], totals["migrants_arrived"], strict=True))
+    milestones = milestone_rows(data, fc) if fc is not None else []
+    probabilities = []
+    if fc is not None and not milestones:
+        probabilities = [
+            {"year": y, "total": fmt_int(total_by_year.get(y)), "p": pct(p)}
+            for y, p in list(fc.prob_exceeds.items())[:5]
+        ]
+    return {
+        "forecast": fc,
+        "milestones": milestones,
+        "probabilities": probabilities,
+        "track": track_summary(data),
+    }
+
+
+def track_summary(data: ReportData) -> dict[str, Any] | None:
+    """The track-record sentence's figures, or None when no earlier forecast can be checked."""
+    weeks = series.weekly_totals(data.read.daily)
+    summary = accuracy.summarise(accuracy.week_ahead_record(data.earlier_forecasts, weeks))
+    if summary is None:
+        return None
+    return {
+        "weeks": summary.weeks,
+        "held": summary.held,
+        "held_in_ten": summary.held_in_ten,
+        "typical_error": fmt_int(summary.typical_error),
+        "naive_error": None if pd.isna(summary.naive_error) else fmt_int(summary.naive_error),
+        "beats_naive": summary.beats_naive,
+        "first_week": summary.first_week,
+        "last_week": summary.last_week,
+    }

@@ -74,14 +74,13 @@ class Announcement:
 
 
 def _masked(url: str) -> str:
-    """A URL as it may be printed: scheme, host and path, no credentials, no query (tokens)."""
+    """A URL Apprise could not read, as it may be printed: scheme and host only (a path or query
+    may hold tokens, the user part a password)."""
     parts = urlsplit(url.strip())
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        port = ""
-    host = parts.hostname or ""
-    return f"{parts.scheme}://{host}{port}{parts.path}" if parts.scheme else "(not a URL)"
+    if not parts.scheme:
+        return "(not a URL)"
+    rest = "/..." if parts.path.strip("/") or parts.query else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{rest}"
 
 
 def _last_log_line(text: str) -> str:
@@ -118,7 +117,7 @@ def send(urls: Sequence[str], title: str, body: str, severity: str = "info") -> 
     deliveries = [_send_one(url, title, body, severity) for url in urls if url.strip()]
     for delivery in deliveries:
         if not delivery.delivered:
-            LOGGER.warning("alert not delivered: %s", delivery.describe())
+            LOGGER.info("alert not delivered: %s", delivery.describe())
     return deliveries
 
 
@@ -185,7 +184,7 @@ def announce(
     elif not result.delivered:
         problems.append("no URL took the message; the next run will try again")
     for problem in problems:
-        LOGGER.warning("alerts: %s", problem)
+        LOGGER.info("alerts: %s", problem)
     return result
 
 

@@ -51,7 +51,7 @@ def test_new_figures_are_news_but_a_first_load_sets_no_records(
 
     page = ingest_source(db_path, _page(page_paths, "2026-02-21.html"))
     alerts = compute_alerts(db_path, RunFacts(stored=(page.sha256,), today=date(2026, 2, 21)))
-    assert _keys(alerts) == [f"new:{page.sha256}"]  # 20 February (37 people) breaks no record
+    assert _keys(alerts) == [f"new:{page.sha256}"]  # 20 February (0 people) breaks no record
     assert "20 February 2026" in alerts[0].title
 
     # Nothing stored, sources fresh: nothing to say.

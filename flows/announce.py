@@ -35,7 +35,7 @@ def _started(flow_run: Any = None) -> datetime | None:
 
 def _facts(store: Path, failure: str | None = None, **kwargs: Any) -> Any:
     from forecasting.alerts import RunFacts
-    from forecasting.store.announcements import stored_since
+    from forecasting.store.alert_reads import stored_since
 
     started = _started(kwargs.pop("flow_run", None))
     stored: tuple[str, ...] = ()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecasting.settings import Settings
-from forecasting.store import announcements as store_alerts
+from forecasting.store import alert_reads as store_alerts
 
 __all__ = [
     "Alert",
@@ -133,6 +133,8 @@ def _publication_alerts(runs: pd.DataFrame) -> list[Alert]:
     """New figures; or an older publication served after a newer one; or a stamp that stuck."""
     alerts = []
     for row in runs.itertuples(index=False):
+        if row.held:  # held back for review: not the figures yet (see _held_alerts)
+            continue
         through = _as_date(row.data_through)
         previous_through = _as_date(row.previous_through)
         stamp, previous_stamp = row.published_at, row.previous_published_at
@@ -331,8 +333,9 @@ def _held_alerts(db: str | Path) -> list[Alert]:
             f"held:{row.sha256}",
             "held",
             "a release is held for review",
-            f"{row.file_name} (figures to {_day(_as_date(row.data_through))}) changes published "
-            f"history and is held back (status '{row.status}') until an analyst accepts it.",
+            f"{row.file_name} (figures to {_day(_as_date(row.data_through))}) is held back "
+            f"(status '{row.status}') until an analyst accepts it"
+            + (f": it {row.reason}." if isinstance(row.reason, str) and row.reason else "."),
         )
         for row in held.itertuples(index=False)
     ]

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from forecasting.alerts import SEVERITY, Alert, RunFacts, compute_alerts, headline_figures
 from forecasting.errors import one_line
 from forecasting.settings import Settings
-from forecasting.store import announcements as store_alerts
+from forecasting.store.announcements import record_announcement, was_announced
 
 __all__ = [
     "Delivery",
@@ -165,7 +165,7 @@ def announce(
     done: set[str] = set()
     try:
         if use_store:
-            done = store_alerts.announced_keys(db, [a.key for a in unique])
+            done = {a.key for a in unique if was_announced(db, a.key)}
     except Exception as exc:  # the store cannot say: send, rather than stay silent
         use_store = False
         problems.append(f"could not read what was announced: {one_line(exc, 200)}")
@@ -178,7 +178,8 @@ def announce(
     if result.delivered and use_store:
         message = f"{title}\n\n{body}"
         try:
-            store_alerts.record_announcements(db, [(a.key, a.kind, message) for a in fresh])
+            for alert in fresh:
+                record_announcement(db, alert.key, alert.kind, message)
         except Exception as exc:
             problems.append(f"sent, but could not record it: {one_line(exc, 200)}")
     elif not result.delivered:

@@ -204,16 +204,25 @@ def test_history_revised_beyond_the_threshold(db_path: Path, tmp_path: Path) -> 
     )
 
 
-def test_releases_held_for_review_when_the_store_keeps_a_status(store_copy: Path) -> None:
+def test_releases_held_for_review_when_the_store_keeps_a_status(
+    store_copy: Path, page_paths: list[Path]
+) -> None:
+    """The store's review status ('official' or 'held', with a reason) where it has one."""
     assert not _by_kind(compute_alerts(store_copy, RunFacts(today=date(2026, 2, 28))), "held")
+    page = ingest_source(store_copy, _page(page_paths, "2026-02-28.html"))
     con = duckdb.connect(str(store_copy))
-    con.execute("ALTER TABLE publications ADD COLUMN status VARCHAR")
-    con.execute("UPDATE publications SET status = 'held_for_review'")
-    sha = con.execute("SELECT sha256 FROM publications").fetchone()[0]
+    con.execute("ALTER TABLE publications ADD COLUMN status VARCHAR DEFAULT 'official'")
+    con.execute("ALTER TABLE publications ADD COLUMN held_reason VARCHAR")
+    con.execute(
+        "UPDATE publications SET status = 'held', held_reason = 'revises 2025''s total' "
+        "WHERE sha256 = ?",
+        [page.sha256],
+    )
     con.close()
-    held = _by_kind(compute_alerts(store_copy, RunFacts(today=date(2026, 2, 28))), "held")
-    assert [a.key for a in held] == [f"held:{sha}"]
-    assert "held_for_review" in held[0].body
+    alerts = compute_alerts(store_copy, RunFacts(stored=(page.sha256,), today=date(2026, 2, 28)))
+    # Held back: announced as held, not as new figures.
+    assert _keys(alerts) == [f"held:{page.sha256}"]
+    assert "status 'held'" in alerts[0].body and "it revises 2025's total." in alerts[0].body
 
 
 def test_failures_are_announced_even_without_a_store(tmp_path: Path) -> None:

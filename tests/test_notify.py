@@ -97,7 +97,7 @@ def test_each_alert_goes_out_once_and_again_until_delivered(
     assert again is not None and [a.key for a in again.alerts] == ["record:day:2026-03-01"]
     assert [m["title"] for m in receiver.take()] == ["Channel crossings: record day"]
 
-    record_announcement(db_path, "record:day:2026-03-01", "record", "a second record")
+    assert not record_announcement(db_path, "record:day:2026-03-01", "record", "a second one")
     con = duckdb.connect(str(db_path), read_only=True)
     rows = con.execute(
         "SELECT key, kind, message LIKE 'Channel crossings: record day%' FROM announcements "

@@ -121,6 +121,14 @@ JOIN publication_order o USING (publication_id)
 QUALIFY row_number() OVER (PARTITION BY v.week_ending ORDER BY o.recency) = 1
 ORDER BY v.week_ending;
 
+-- What has been announced (alerts sent), so each is sent once (forecasting/notify.py).
+CREATE TABLE IF NOT EXISTS announcements (
+    key           VARCHAR PRIMARY KEY,
+    kind          VARCHAR NOT NULL,
+    message       VARCHAR NOT NULL,
+    announced_at  TIMESTAMPTZ NOT NULL
+);
+
 CREATE OR REPLACE VIEW revisions AS
 WITH ordered AS (
     SELECT v.date, p.file_name, o.recency, v.migrants_arrived, v.boats_arrived,

@@ -60,6 +60,16 @@ def _report(result: Any, logger: Any) -> None:
         logger.warning("alerts artifact not written: %s", exc)
 
 
+def _source_failures(summary: dict) -> tuple[str, ...]:
+    """The sources that failed while the run carried on, one line each, from the run's summary
+    (`failures`, or the older `gov_uk_unavailable`)."""
+    failures = [str(f) for f in summary.get("failures") or []]
+    unavailable = summary.get("gov_uk_unavailable")
+    if unavailable and str(unavailable) not in failures:
+        failures.append(str(unavailable))
+    return tuple(failures)
+
+
 @task(name="announce", cache_policy=NO_CACHE)
 def announce(store: Path, reports: Path, summary: dict) -> str | None:
     """Send what the nightly run should announce; returns the message's title, if one went out."""
@@ -67,12 +77,11 @@ def announce(store: Path, reports: Path, summary: dict) -> str | None:
 
     logger = get_run_logger()
     try:
-        unavailable = summary.get("gov_uk_unavailable")
         from prefect.runtime import flow_run
 
         facts = _facts(
             store,
-            source_failures=(unavailable,) if unavailable else (),
+            source_failures=_source_failures(summary),
             run_id=str(flow_run.id) if flow_run.id else None,
         )
         result = announce_run(store, reports, facts)

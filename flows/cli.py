@@ -218,6 +218,39 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notify(args: argparse.Namespace) -> int:
+    """Send to every URL in $CROSSINGS_NOTIFY: a test message, or what the store shows now."""
+    from forecasting.settings import Settings
+
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        return _fail(_one_line(exc), EXIT_BAD_INPUT)
+    if not settings.notify:
+        return _fail(
+            "CROSSINGS_NOTIFY is not set: no URL to send to "
+            "(comma-separated Apprise URLs, e.g. json://127.0.0.1:8099/hook)",
+            EXIT_BAD_INPUT,
+        )
+    if args.test:
+        from forecasting.notify import send_test
+
+        deliveries = send_test(settings.notify)
+    else:
+        from forecasting.alerts import RunFacts
+        from forecasting.notify import announce_run
+
+        result = announce_run(_db(args), settings.reports_dir, RunFacts(), settings)
+        if result is None:
+            print("nothing new to announce")
+            return 0
+        print(result.title)
+        deliveries = result.deliveries
+    for delivery in deliveries:
+        print(delivery.describe())
+    return 0 if deliveries and all(d.delivered for d in deliveries) else EXIT_FAILED
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from flows.pipeline import nightly, shared_api
 
@@ -259,39 +292,6 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         f"{summary['skipped']} already held; {summary['seconds']} s on {summary['task_runner']}"
     )
     return 0
-
-
-def cmd_notify(args: argparse.Namespace) -> int:
-    """Send to every URL in $CROSSINGS_NOTIFY: a test message, or what the store shows now."""
-    from forecasting.settings import Settings
-
-    try:
-        settings = Settings.from_env()
-    except ValueError as exc:
-        return _fail(_one_line(exc), EXIT_BAD_INPUT)
-    if not settings.notify:
-        return _fail(
-            "CROSSINGS_NOTIFY is not set: no URL to send to "
-            "(comma-separated Apprise URLs, e.g. json://127.0.0.1:8099/hook)",
-            EXIT_BAD_INPUT,
-        )
-    if args.test:
-        from forecasting.notify import send_test
-
-        deliveries = send_test(settings.notify)
-    else:
-        from forecasting.alerts import RunFacts
-        from forecasting.notify import announce_run
-
-        result = announce_run(_db(args), settings.reports_dir, RunFacts(), settings)
-        if result is None:
-            print("nothing new to announce")
-            return 0
-        print(result.title)
-        deliveries = result.deliveries
-    for delivery in deliveries:
-        print(delivery.describe())
-    return 0 if deliveries and all(d.delivered for d in deliveries) else EXIT_FAILED
 
 
 class _Bar:
@@ -391,6 +391,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reports-dir", help="default: $CROSSINGS_REPORTS_DIR or reports/")
     p.set_defaults(func=cmd_report)
 
+    p = with_db(sub.add_parser("notify", help="alerts: a test message, or what to announce now"))
+    p.add_argument(
+        "--test", action="store_true",
+        help="send a test message to every URL in $CROSSINGS_NOTIFY and say what each did",
+    )
+    p.set_defaults(func=cmd_notify)
+
     p = with_db(sub.add_parser("run", help="the nightly flow once: ingest, forecast, report"))
     p.add_argument("--source", help="a release file or URL (default: $CROSSINGS_SOURCE or GOV.UK)")
     p.add_argument("--reports-dir", help="default: $CROSSINGS_REPORTS_DIR or reports/")
@@ -413,13 +420,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reports-dir", help="default: $CROSSINGS_REPORTS_DIR or reports/")
     p.add_argument("--force", action="store_true", help="refit dates already held")
     p.set_defaults(func=cmd_backfill)
-
-    p = with_db(sub.add_parser("notify", help="alerts: a test message, or what to announce now"))
-    p.add_argument(
-        "--test", action="store_true",
-        help="send a test message to every URL in $CROSSINGS_NOTIFY and say what each did",
-    )
-    p.set_defaults(func=cmd_notify)
 
     return parser
 

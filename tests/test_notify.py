@@ -140,6 +140,26 @@ def test_notify_test_command_reports_each_url(receiver: Receiver) -> None:  # no
     assert "CROSSINGS_NOTIFY is not set" in unset.lines[0]
 
 
+@pytest.mark.integration
+def test_notify_command_announces_what_the_store_shows_now(
+    receiver: Receiver,  # noqa: F811
+    store_copy: Path,
+) -> None:
+    """Without --test: a quiet source (the release of 27 February is months old), once."""
+    env = child_env(CROSSINGS_NOTIFY=receiver.url())
+    run = run_cli(["notify", "--db", str(store_copy)], env=env)
+    assert run.status == 0, run.stderr
+    title = run.stdout.splitlines()[0]
+    assert title.startswith("Channel crossings: no new weekly release for ")
+    [message] = receiver.take()
+    assert message["title"] == title
+    assert "release date 27 February 2026" in message["message"]
+    assert "2,209 people crossed in small boats in 2026 up to 26 February" in message["message"]
+    again = run_cli(["notify", "--db", str(store_copy)], env=env)
+    assert (again.status, again.stdout.strip()) == (0, "nothing new to announce")
+    assert receiver.take() == []
+
+
 # --- the real pipeline -------------------------------------------------------------------------
 
 

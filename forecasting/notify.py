@@ -34,6 +34,9 @@ LOGGER = logging.getLogger("crossings.notify")
 TITLE_PREFIX = "Channel crossings: "
 MAX_TITLE = 250
 _ORDER = ("info", "warning", "failure")
+# A failed run's alert is keyed by its flow run, which never recurs: nothing to remember, so a
+# failed run (bad input included) changes nothing in the store.
+UNRECORDED = frozenset({"failed"})
 
 
 @dataclass(frozen=True)
@@ -179,7 +182,8 @@ def announce(
         message = f"{title}\n\n{body}"
         try:
             for alert in fresh:
-                record_announcement(db, alert.key, alert.kind, message)
+                if alert.kind not in UNRECORDED:
+                    record_announcement(db, alert.key, alert.kind, message)
         except Exception as exc:
             problems.append(f"sent, but could not record it: {one_line(exc, 200)}")
     elif not result.delivered:

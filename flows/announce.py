@@ -74,22 +74,27 @@ def _source_failures(summary: dict) -> tuple[str, ...]:
 def announce(store: Path, reports: Path, summary: dict) -> str | None:
     """Send what the nightly run should announce; returns the message's title, if one went out."""
     from forecasting.notify import announce_run
+    from forecasting.settings import Settings
 
     logger = get_run_logger()
     try:
         from prefect.runtime import flow_run
 
+        settings = Settings.from_env()
+        if not settings.notify:
+            logger.info("alerts: CROSSINGS_NOTIFY is not set, nothing sent")
+            return None
         facts = _facts(
             store,
             source_failures=_source_failures(summary),
             run_id=str(flow_run.id) if flow_run.id else None,
         )
-        result = announce_run(store, reports, facts)
-    except Exception as exc:  # never fail the run over its alerts
+        result = announce_run(store, reports, facts, settings)
+    except Exception as exc:  # never fail the run over its alerts (a bad setting included)
         logger.warning("alerts not sent: %s: %s", type(exc).__name__, exc)
         return None
     if result is None:
-        logger.info("alerts: nothing new to announce (or CROSSINGS_NOTIFY unset)")
+        logger.info("alerts: nothing new to announce")
         return None
     _report(result, logger)
     return result.title

@@ -218,6 +218,39 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notify(args: argparse.Namespace) -> int:
+    """Send to every URL in $CROSSINGS_NOTIFY: a test message, or what the store shows now."""
+    from forecasting.settings import Settings
+
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        return _fail(_one_line(exc), EXIT_BAD_INPUT)
+    if not settings.notify:
+        return _fail(
+            "CROSSINGS_NOTIFY is not set: no URL to send to "
+            "(comma-separated Apprise URLs, e.g. json://127.0.0.1:8099/hook)",
+            EXIT_BAD_INPUT,
+        )
+    if args.test:
+        from forecasting.notify import send_test
+
+        deliveries = send_test(settings.notify)
+    else:
+        from forecasting.alerts import RunFacts
+        from forecasting.notify import announce_run
+
+        result = announce_run(_db(args), settings.reports_dir, RunFacts(), settings)
+        if result is None:
+            print("nothing new to announce")
+            return 0
+        print(result.title)
+        deliveries = result.deliveries
+    for delivery in deliveries:
+        print(delivery.describe())
+    return 0 if deliveries and all(d.delivered for d in deliveries) else EXIT_FAILED
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from flows.pipeline import nightly, shared_api
 
@@ -381,6 +414,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, help="default: the last day with data")
     p.add_argument("--reports-dir", help="default: $CROSSINGS_REPORTS_DIR or reports/")
     p.set_defaults(func=cmd_report)
+
+    p = with_db(sub.add_parser("notify", help="alerts: a test message, or what to announce now"))
+    p.add_argument(
+        "--test", action="store_true",
+        help="send a test message to every URL in $CROSSINGS_NOTIFY and say what each did",
+    )
+    p.set_defaults(func=cmd_notify)
 
     p = with_db(sub.add_parser("run", help="the nightly flow once: ingest, forecast, report"))
     p.add_argument("--source", help="a release file or URL (default: $CROSSINGS_SOURCE or GOV.UK)")

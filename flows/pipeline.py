@@ -31,6 +31,7 @@ from prefect.futures import as_completed
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 from pydantic import Field
 
+from flows.announce import announce, on_nightly_failure
 from flows.core import (
     AsOfReader,
     Fit,
@@ -297,7 +298,7 @@ def report(
     return str(path)
 
 
-@flow(name="nightly")
+@flow(name="nightly", on_failure=[on_nightly_failure])
 def nightly(
     source: str | None = None,
     db: str | None = None,
@@ -348,6 +349,7 @@ def nightly(
         "index": str(reports / "index.html"),
     }
     _nightly_artifact(store, summary)
+    announce(store, reports, summary)  # alerts to $CROSSINGS_NOTIFY; never fails the run
     return summary
 
 

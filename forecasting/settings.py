@@ -39,6 +39,18 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "stale_after_days",
         "figures older than this many days make a run 'stale' (default 8)",
     ),
+    "CROSSINGS_QUIET_PAGE_DAYS": (
+        "quiet_page_days",
+        "alert when the daily page's own 'updated' stamp is older than this many days (default 3)",
+    ),
+    "CROSSINGS_QUIET_RELEASE_DAYS": (
+        "quiet_release_days",
+        "alert when the newest weekly release is older than this many days (default 9)",
+    ),
+    "CROSSINGS_REVISION_ALERT_PCT": (
+        "revision_alert_pct",
+        "alert when a release changes a past complete year's total by more than this % (default 3)",
+    ),
 }
 
 
@@ -57,6 +69,9 @@ class Settings:
     download_deadline_seconds: float = 120.0
     notify: tuple[str, ...] = field(default_factory=tuple)
     stale_after_days: int = 8
+    quiet_page_days: int = 3
+    quiet_release_days: int = 9
+    revision_alert_pct: float = 3.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -168,21 +168,18 @@ def run_backtest(
 def summarise(result: BacktestResult) -> pd.DataFrame:
     """One row per model: weekly scores on Sunday origins, the part-observed first week's
     coverage on Thursday origins, and year-end MAPE of the median and hits."""
-    out = pd.DataFrame({"model": pd.Series(dtype=object)})
-    wk = result.weekly
+    wk, ye = result.weekly, result.year_end
+    names = [*(wk["model"] if not wk.empty else []), *(ye["model"] if not ye.empty else [])]
+    out = pd.DataFrame({"model": list(dict.fromkeys(names))})
     if not wk.empty:
-        sunday = weekly_scores(wk[wk["origin_kind"] == "sunday"])
-        out = sunday if not sunday.empty else out
-        thursday = wk[(wk["origin_kind"] == "thursday") & (wk["horizon"] == 1)]
-        thursday = thursday.dropna(subset=["actual"])
-        if not thursday.empty:
-            inside = (thursday["actual"] >= thursday["p10"]) & (
-                thursday["actual"] <= thursday["p90"]
-            )
-            part = inside.groupby(thursday["model"], sort=False).mean().rename("coverage part week")
-            out = out.merge(part.reset_index(), on="model", how="outer")
-    if not result.year_end.empty:
-        out = out.merge(year_end_scores(result.year_end), on="model", how="outer")
+        out = out.merge(weekly_scores(wk[wk["origin_kind"] == "sunday"]), on="model", how="left")
+        first = wk[(wk["origin_kind"] == "thursday") & (wk["horizon"] == 1)]
+        first = first.dropna(subset=["actual"])
+        inside = (first["actual"] >= first["p10"]) & (first["actual"] <= first["p90"])
+        part = inside.groupby(first["model"], sort=False).mean().rename("coverage part week")
+        out = out.merge(part.reset_index(), on="model", how="left")
+    if not ye.empty:
+        out = out.merge(year_end_scores(ye), on="model", how="left")
     return out
 
 

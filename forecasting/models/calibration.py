@@ -51,6 +51,8 @@ MIN_FACTOR = 0.5  # recalibration never narrows a tail to less than half
 TAIL = 0.1  # 80% intervals: 10% below, 10% above
 NEAR_HORIZONS = 2  # a horizon's pool also takes the errors of horizons up to 2 weeks either side
 NEAREST = 100  # ... and keeps the 100 whose forecast level was nearest (0: keep all)
+PART_WEEK_POOL = 156  # past weeks whose same unobserved days set the part-observed week's spread
+PART_WEEK_NEAREST = 80  # ... keeping the 80 forecast at the nearest level (0: keep all)
 
 
 def error_matrix(y: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -234,7 +236,7 @@ class PartWeekModel:
 
 
 def part_week_model(
-    remaining_actual: np.ndarray, remaining_point: np.ndarray, share: float
+    remaining_actual: np.ndarray, remaining_point: np.ndarray, share: float, point_now: float
 ) -> PartWeekModel:
     """From the last POOL_WEEKS weeks: how often the same days held no crossings, and the errors
     of the point forecast's share of the week when they held some.
@@ -245,9 +247,14 @@ def part_week_model(
     that way).
     """
     ok = np.isfinite(remaining_actual) & np.isfinite(remaining_point)
-    actual, point = remaining_actual[ok][-POOL_WEEKS:], remaining_point[ok][-POOL_WEEKS:]
+    actual = remaining_actual[ok][-PART_WEEK_POOL:]
+    point = remaining_point[ok][-PART_WEEK_POOL:]
     if len(actual) == 0:
         return PartWeekModel(0.0, np.zeros(0))
+    if PART_WEEK_NEAREST and len(actual) > PART_WEEK_NEAREST:  # weeks forecast at a like level
+        distance = np.abs(to_error_scale(point, share) - to_error_scale(point_now, share))
+        keep = np.argsort(distance, kind="stable")[:PART_WEEK_NEAREST]
+        actual, point = actual[keep], point[keep]
     zero = actual <= 0
     e = to_error_scale(actual[~zero], share) - to_error_scale(point[~zero], share)
     return PartWeekModel(float(zero.mean()), np.sort(e))

@@ -48,8 +48,9 @@ HALF = 5
 PROFILE_YEARS = 3  # earlier years averaged in `profile`'s shape ...
 PROFILE_YEAR_WEIGHT = 0.5  # ... weighted 1, 0.5, 0.25 (the latest year counts most)
 LEVEL_WEEKS = 6  # recent complete weeks that set `profile`'s level
-LEVEL_DECAY = 0.98  # per week: how much of a level departure is still carried h weeks ahead
+LEVEL_DECAY = 0.99  # per week: how much of a level departure is still carried h weeks ahead
 ETS_ALPHA = 0.2  # `ets`'s smoothing weight on each new week's level
+ETS_NORM_YEARS = 1
 TREND_YEARS = 3  # `trend_fourier` fits the last three years ...
 TREND_ORDER = 3  # ... with three yearly Fourier pairs,
 TREND_HINGE_WEEKS = 13  # a possible change of slope every 13 weeks (none in the last 8),
@@ -146,6 +147,10 @@ def ets(x: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
     o, h = _horizons(origins, horizon)
     shape = smoothed_profile(x, o, o + h, years=1)
     now = np.nan_to_num(level[np.asarray(origins, dtype=int)])[:, None]
+    if ETS_NORM_YEARS > 1:  # fade towards the multi-year norm rather than last year's level
+        norm = smoothed_profile(x, o, o + h, ETS_NORM_YEARS, PROFILE_YEAR_WEIGHT)
+        gap = np.where(np.isfinite(norm), norm - shape, 0.0)
+        return _or_naive(shape + gap + LEVEL_DECAY ** (h - 1) * (now - gap), x, origins, horizon)
     return _or_naive(shape + LEVEL_DECAY ** (h - 1) * now, x, origins, horizon)
 
 

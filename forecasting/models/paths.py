@@ -161,7 +161,10 @@ def _remaining(
         points = _full(from_model_scale(own_backcast), origins, n)
     weeks = np.arange(1, n)  # week w forecast from origin w - 1, horizon 1
     model = part_week_model(
-        part.past_remaining[weeks], points[weeks - 1, 0] * part.share, part.share
+        part.past_remaining[weeks],
+        points[weeks - 1, 0] * part.share,
+        part.share,
+        week_point * part.share,
     )
     values = model.quantile(week_point * part.share, part.share, np.concatenate([u, QUANTILES]))
     return values[: len(u)], values[len(u) :]

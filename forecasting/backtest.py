@@ -115,23 +115,14 @@ def rmsse(
 # --- origins --------------------------------------------------------------------------------
 
 
-def _weeks(every: str) -> int:
-    text = every.strip().upper()
-    if not text.endswith("W") or not text[:-1].isdigit() or int(text[:-1]) < 1:
-        raise ValueError(f"every must look like '1W' or '4W', not {every!r}")
-    return int(text[:-1])
-
-
 def origins_between(start: date, end: date, every: str = "4W") -> list[date]:
-    """Sundays from the first Sunday on/after `start`, every N weeks, up to `end`."""
-    step = _weeks(every)
-    first = start + timedelta(days=(6 - start.weekday()) % 7)
-    out = []
-    d = first
-    while d <= end:
-        out.append(d)
-        d += timedelta(days=7 * step)
-    return out
+    """Sundays from the first Sunday on/after `start`, every `every` (whole weeks), up to `end`.
+
+    The `--every` grammar (1W, 4W, 7D) is forecasting.calendar's, shared with the backfills.
+    """
+    from forecasting.calendar import sundays_every
+
+    return sundays_every(start, end, every)
 
 
 def year_end_origins(start: date, end: date) -> list[date]:

@@ -16,6 +16,7 @@ All SQL lives in this package: `connection` (open, lock waits), `schema` (tables
 from forecasting.errors import StoreBusy
 from forecasting.store.connection import DEFAULT_DB, default_db_path, open_store, retry_on_lock
 from forecasting.store.forecasts import ForecastRecord, save_forecast_records, save_forecasts
+from forecasting.store.payload import read_forecast_payload
 from forecasting.store.publications import IngestOutcome, held_publications, ingest
 from forecasting.store.reads import AsOfRead, latest_daily, read_as_of
 from forecasting.store.tables import read_frame, save_frame, save_frames
@@ -35,6 +36,7 @@ __all__ = [
     "ForecastRecord",
     "save_forecasts",
     "save_forecast_records",
+    "read_forecast_payload",
     "save_frame",
     "save_frames",
     "read_frame",

@@ -106,12 +106,13 @@ class Step:
 def parse_every(text: str, argument: str = "--every") -> Step:
     """'1W', '4W', '7D', 'W' -> a Step of 1 day to 52 weeks; anything else is BadInput."""
     match = _EVERY.match(text or "")
+    shown = repr(text if len(text or "") <= 24 else text[:21] + "...")
     if not match:
-        raise BadArgument(argument, f"{text!r} is not a step like 1W, 4W or 7D (days or weeks)")
+        raise BadArgument(argument, f"{shown} is not a step like 1W, 4W or 7D (days or weeks)")
     count = int(match.group(1) or 1)
     days = count * (7 if match.group(2).upper() == "W" else 1)
     if not 1 <= days <= MAX_STEP_DAYS:
-        raise BadArgument(argument, f"{text!r} is outside 1 day to 52 weeks")
+        raise BadArgument(argument, f"{shown} is outside 1 day to 52 weeks")
     return Step(days, " ".join(text.split()).upper())
 
 

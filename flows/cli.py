@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
-from flows.runtime import Terminated, reap_children, stop_on_signals
+from flows.runtime import Terminated, reap_children, stop_on_signals, stopped_by, terminal
 from forecasting.calendar import check_as_of, long_date, parse_every
 from forecasting.errors import BadInput, ExitStatus, one_line
 from forecasting.settings import Settings
@@ -84,7 +84,9 @@ as_years = _argument_type(_parse_years)
 
 
 def _say(line: str, *, err: bool = False) -> None:
-    print(line, file=sys.stderr if err else sys.stdout)
+    """A line of the command's own: on the terminal, even while a flow's output goes to its log."""
+    out, error = terminal()
+    print(line, file=error if err else out)
 
 
 def _fail(message: str, status: int) -> int:
@@ -92,10 +94,17 @@ def _fail(message: str, status: int) -> int:
     return int(status)
 
 
+def _stopped(signum: int) -> int:
+    name = signal.Signals(signum).name
+    return _fail(f"stopped by {name}; the store keeps its last complete state", 128 + signum)
+
+
 def _failure(command: str, exc: BaseException) -> int:
     """One line for an exception: its own text for an expected failure, else named as a bug."""
     from forecasting.operations import exit_status_of
 
+    if stopped_by() is not None:  # whatever surfaced, a signal stopped the command
+        return _stopped(stopped_by())
     status = exit_status_of(exc)
     if status is None:
         return _fail(f"{command} failed: {type(exc).__name__}: {exc}", ExitStatus.FAILED)
@@ -144,7 +153,7 @@ def cmd_ytd(args: argparse.Namespace, settings: Settings) -> int:
 def _write_json(payload: dict, output: str | None) -> None:
     text = json.dumps(payload, indent=2) + "\n"
     if not output:
-        sys.stdout.write(text)
+        terminal()[0].write(text)
         return
     target = Path(output)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -192,7 +201,12 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from forecasting.report import write_report
 
     reports = Path(args.reports_dir or settings.reports_dir)
-    path = write_report(Path(args.db or settings.db), reports, as_of=args.as_of)
+    path = write_report(
+        Path(args.db or settings.db),
+        reports,
+        as_of=args.as_of,
+        stale_after_days=settings.stale_after_days,
+    )
     _say(f"report written: {path}")
     return ExitStatus.OK
 
@@ -303,7 +317,7 @@ class _Bar:
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             TextColumn("{task.description}"),
-            console=Console(stderr=True),
+            console=Console(file=terminal()[1]),
             transient=False,
         )
         self._task = self._progress.add_task("", total=None)
@@ -462,11 +476,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return int(args.func(args, settings))
         except KeyboardInterrupt as exc:
-            signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
-            name = signal.Signals(signum).name
-            return _fail(
-                f"stopped by {name}; the store keeps its last complete state", 128 + signum
-            )
+            return _stopped(exc.signum if isinstance(exc, Terminated) else signal.SIGINT)
         except Exception as exc:
             return _failure(args.command, exc)
 

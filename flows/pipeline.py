@@ -126,12 +126,14 @@ def fit_forecasts(
 
 
 @task(name="write-report", cache_policy=NO_CACHE)
-def write_report_task(db: Path, reports_dir: Path, as_of: date | None) -> Path:
+def write_report_task(
+    db: Path, reports_dir: Path, as_of: date | None, stale_after_days: int
+) -> Path:
     """Render the HTML report; report.py replaces the files atomically, so a failure keeps the
     last good report in place."""
     from forecasting.report import write_report
 
-    return Path(write_report(db, reports_dir, as_of=as_of))
+    return Path(write_report(db, reports_dir, as_of=as_of, stale_after_days=stale_after_days))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,9 +210,8 @@ def report(
     """Write the HTML report for as_of (default: the latest) and the site's index page."""
     logger = get_run_logger()
     settings, store, _ = _paths(db)
-    path = write_report_task(
-        store, Path(reports_dir) if reports_dir else settings.reports_dir, as_of
-    )
+    reports = Path(reports_dir) if reports_dir else settings.reports_dir
+    path = write_report_task(store, reports, as_of, settings.stale_after_days)
     logger.info("report written: %s", path)
     return str(path)
 

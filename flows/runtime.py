@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +29,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["Terminated", "shared_api", "log_to_file", "stop_on_signals", "reap_children"]
+__all__ = [
+    "Terminated",
+    "shared_api",
+    "log_to_file",
+    "stop_on_signals",
+    "stopped_by",
+    "reap_children",
+    "terminal",
+]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -41,17 +50,54 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
 
+_received: list[int] = []
+
+
+def stopped_by() -> int | None:
+    """The signal that stopped the command, if one did: an exception raised on the way out may
+    be some library's wrapping of `Terminated` (pydantic, say), and is still that signal."""
+    return _received[-1] if _received else None
+
+
+def _note(signum: int, deadline_seconds: float = 60.0) -> None:
+    """Record the signal; if unwinding has not ended the process by the deadline (some library
+    swallowed the exception, or a fit will not stop), stop the children and exit anyway."""
+    first = not _received
+    _received.append(signum)
+    if first:
+        timer = threading.Timer(deadline_seconds, _exit_now, args=(signum,))
+        timer.daemon = True
+        timer.start()
+
+
+def _exit_now(signum: int) -> None:
+    with contextlib.suppress(Exception):
+        import psutil
+
+        for child in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+    os._exit(128 + signum)
+
+
 @contextmanager
 def stop_on_signals() -> Iterator[None]:
-    """Turn SIGTERM and SIGHUP into `Terminated` while the block runs (main thread only)."""
+    """Turn SIGTERM and SIGHUP into `Terminated`, and note SIGINT (main thread only)."""
 
     def handler(signum: int, frame: Any) -> None:
+        _note(signum)
         raise Terminated(signum)
 
+    def interrupt(signum: int, frame: Any) -> None:
+        _note(signum)
+        raise KeyboardInterrupt
+
     previous = {}
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    handlers = {signal.SIGTERM: handler, signal.SIGHUP: handler, signal.SIGINT: interrupt}
+    for signum, function in handlers.items():
         with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
-            previous[signum] = signal.signal(signum, handler)
+            previous[signum] = signal.signal(signum, function)
+    _received.clear()
     try:
         yield
     finally:
@@ -196,6 +242,7 @@ def shared_api(
     the settings and environment that workers inherit gives them all the same server.
     `while_starting` runs while the server starts (importing the flows, say).
     """
+    from prefect.context import refresh_global_settings_context
     from prefect.settings import (
         PREFECT_API_URL,
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
@@ -216,7 +263,10 @@ def shared_api(
         if while_starting:
             while_starting()
         server.wait_ready(float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()))
+        # The environment for workers we start; the global settings for threads that start
+        # without our context (else they start a temporary server of their own).
         os.environ["PREFECT_API_URL"] = server.api_url
+        refresh_global_settings_context()
         with temporary_settings({PREFECT_API_URL: server.api_url}):
             yield server.api_url
     finally:
@@ -225,6 +275,7 @@ def shared_api(
             os.environ.pop("PREFECT_API_URL", None)
         else:
             os.environ["PREFECT_API_URL"] = previous
+        refresh_global_settings_context()
         server.stop()
         if output:
             output.close()
@@ -263,34 +314,91 @@ def _console_handlers() -> list[tuple[logging.Logger, logging.Handler]]:
     ]
 
 
+_terminal: tuple[IO[str], IO[str]] | None = None
+
+
+def terminal() -> tuple[IO[str], IO[str]]:
+    """Where the command's own lines go (stdout, stderr): the terminal, even while the process's
+    descriptors 1 and 2 point at the log (`log_to_file`)."""
+    return _terminal or (sys.stdout, sys.stderr)
+
+
+def _reopen(fd: int, encoding: str) -> IO[str]:
+    """A line-buffered text stream on a saved descriptor; closing it closes the descriptor."""
+    return open(fd, "w", buffering=1, encoding=encoding, errors="backslashreplace")  # noqa: SIM115
+
+
+@contextmanager
+def _everything_else_to(path: Path) -> Iterator[None]:
+    """Point descriptors 1 and 2 at the log: whatever writes there (libraries, warnings, every
+    process we start: pool and Dask workers, multiprocessing's resource tracker) lands in the
+    log, while `terminal()` keeps the command's own lines on the terminal. Skipped when stdout
+    and stderr are not the real descriptors (a test capturing output in-process)."""
+    global _terminal
+    try:
+        real = sys.stdout.fileno() == 1 and sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError):
+        real = False
+    if not real or _terminal is not None:
+        yield
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = (os.dup(1), os.dup(2))
+    log = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    _terminal = (
+        _reopen(os.dup(saved[0]), sys.stdout.encoding),
+        _reopen(os.dup(saved[1]), sys.stderr.encoding),
+    )
+    try:
+        yield
+    finally:
+        for stream in (*_terminal, sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        for stream in _terminal:
+            stream.close()
+        _terminal = None
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+
+
 @contextmanager
 def log_to_file(path: Path) -> Iterator[Path]:
-    """Send Prefect's (and every library's) log lines to `path` instead of the terminal."""
-    import prefect  # noqa: F401 - importing prefect sets up its logging, which we then redirect
-
+    """Send Prefect's (and every library's, and every child process's) output to `path`; the
+    command's own lines still reach the terminal through `terminal()`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    to_file = logging.FileHandler(path, encoding="utf-8")
-    to_file.setFormatter(
-        logging.Formatter("%(asctime)s | %(levelname)-7s | %(name)s - %(message)s")
-    )
-    moved = _console_handlers()
-    # Root, and loggers that do not pass their records up to it (uvicorn, prefect._internal).
-    targets = {id(logging.root): logging.root} | {
-        id(logger): logger for logger, _ in moved if not logger.propagate
-    }
-    for logger, handler in moved:
-        logger.removeHandler(handler)
-    for logger in targets.values():
-        logger.addHandler(to_file)
-    crossings = logging.getLogger("crossings")
-    crossings.setLevel(logging.INFO)
-    logging.captureWarnings(True)
-    try:
-        yield path
-    finally:
-        logging.captureWarnings(False)
-        for logger in targets.values():
-            logger.removeHandler(to_file)
+    # Descriptors first: what prefect starts while it is imported (multiprocessing's resource
+    # tracker, say) inherits them.
+    with _everything_else_to(path):
+        import prefect  # noqa: F401 - importing prefect sets up its logging, redirected below
+
+        to_file = logging.FileHandler(path, encoding="utf-8")
+        to_file.setFormatter(
+            logging.Formatter("%(asctime)s | %(levelname)-7s | %(name)s - %(message)s")
+        )
+        moved = _console_handlers()
+        # Root, and loggers that do not pass their records up to it (uvicorn, prefect._internal).
+        targets = {id(logging.root): logging.root} | {
+            id(logger): logger for logger, _ in moved if not logger.propagate
+        }
         for logger, handler in moved:
-            logger.addHandler(handler)
-        to_file.close()
+            logger.removeHandler(handler)
+        for logger in targets.values():
+            logger.addHandler(to_file)
+        logging.getLogger("crossings").setLevel(logging.INFO)
+        logging.captureWarnings(True)
+        try:
+            yield path
+        finally:
+            logging.captureWarnings(False)
+            for logger in targets.values():
+                logger.removeHandler(to_file)
+            for logger, handler in moved:
+                logger.addHandler(handler)
+            to_file.close()

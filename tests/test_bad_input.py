@@ -325,7 +325,10 @@ def test_script_in_a_note_is_stored_as_text_and_escaped_in_the_report(
 
 
 RELIABILITY = ROOT / "RELIABILITY.md"
-OWN_TESTS = ["test_bad_input.py", "test_faults.py", "test_properties.py", "test_paths.py"]
+OWN_TESTS = [
+    "test_bad_input.py", "test_faults.py", "test_properties.py", "test_paths.py",
+    "test_cli_bounds.py",
+]
 
 
 def _md_rows() -> list[list[str]]:
@@ -369,9 +372,10 @@ def test_reliability_md_matches_the_tests() -> None:
 
 
 def _other_outcomes() -> dict[str, tuple[int | None, str]]:
-    """OUTCOMES declared by test_faults.py and test_paths.py (case id -> status, fragment)."""
+    """OUTCOMES declared by test_faults.py, test_paths.py and test_cli_bounds.py (case id ->
+    status, fragment)."""
     outcomes: dict[str, tuple[int | None, str]] = {}
-    for name in ("test_faults.py", "test_paths.py"):
+    for name in ("test_faults.py", "test_paths.py", "test_cli_bounds.py"):
         tree = ast.parse((TESTS / name).read_text(encoding="utf-8"))
         for node in tree.body:
             if isinstance(node, ast.AnnAssign | ast.Assign):

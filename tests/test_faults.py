@@ -34,6 +34,9 @@ from forecasting.govuk import INGEST_HINT, Retry, SourceUnavailable, fetch_lates
 
 FAST = Retry(attempts=3, backoff=0.01, max_delay=0.05)
 
+# Every test here runs the real command in a subprocess or a local HTTP server.
+pytestmark = pytest.mark.integration
+
 # case id -> (exit status, fragment of the one stderr line, or of stdout when the status is 0)
 OUTCOMES = {
     "govuk_down": (3, "GOV.UK could not be reached"),
@@ -438,7 +441,6 @@ def _assert_stopped_cleanly(run, seen: dict[int, str], pid: int, case: str) -> N
     assert any("uvicorn" in cmd for cmd in seen.values()), seen  # the server had started
 
 
-@pytest.mark.integration
 @pytest.mark.parametrize(("moment", "runner"), [("starting", "threads"), ("fitting", "processes")])
 def test_sigterm_during_backfill_leaves_no_process(
     moment: str, runner: str, store_copy: Path, tmp_path: Path
@@ -451,7 +453,6 @@ def test_sigterm_during_backfill_leaves_no_process(
     assert _forecast_problems(store_copy, horizon=4) == []
 
 
-@pytest.mark.integration
 def test_sigint_during_backfill_leaves_no_process(store_copy: Path, tmp_path: Path) -> None:
     """SIGINT (Ctrl-C) while fitting in threads: the same clean stop, exit 130."""
     run, seen, pid = _stop_backfill(store_copy, tmp_path, signal.SIGINT, "fitting", "threads")
@@ -463,7 +464,6 @@ def test_sigint_during_backfill_leaves_no_process(store_copy: Path, tmp_path: Pa
 # The first run on a machine with no route to GOV.UK
 
 
-@pytest.mark.integration
 def test_first_run_offline_writes_the_report_from_the_bundled_snapshot(tmp_path: Path) -> None:
     """`crossings run` as the README's first command, in an empty folder, with GOV.UK refusing
     connections and a fresh Prefect home: the report is written from the bundled snapshot, the

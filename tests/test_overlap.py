@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.core import as_of_dates
+from forecasting.calendar import as_of_dates
 from forecasting.models import MODEL_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +30,7 @@ def _crossings() -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.integration
 def test_nightly_backfill_and_ingests_overlap(
     tmp_path: Path, release_paths: list[Path], latest_release: Path
 ) -> None:

@@ -402,10 +402,12 @@ def expand_sources(sources: list[str]) -> list[Path]:
     for source in sources:
         path = Path(source)
         if path.is_dir():
+            # Anything named like a publication is read, so what is not a regular file is
+            # refused by the reader, as it would be on its own.
             found = [p for p in path.iterdir() if p.suffix.lower() in PUBLICATION_SUFFIXES]
             if not found:
                 raise BadInput(source, "the folder holds no .ods or .html publications")
-            paths += [p for p in found if p.is_file()]
+            paths += found
         else:
             paths.append(path)
     return sorted(dict.fromkeys(paths), key=publication_order)

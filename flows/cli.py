@@ -381,21 +381,15 @@ def _add_range(p: argparse.ArgumentParser, every: str, what: str) -> None:
     p.add_argument(
         "--models", nargs="+", metavar="MODEL", help="default: every model; known: {models}"
     )
-    p.add_argument("--horizon-weeks", type=as_horizon, default=13, help="1 to 104 (default 13)")
+    p.add_argument("--horizon-weeks", type=as_horizon, default=13, help=HORIZON_HELP)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="crossings",
-        description=(
-            "Home Office small-boat crossings: store every release, forecast, and report. "
-            "Data: GOV.UK, Open Government Licence v3.0."
-        ),
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    reports_help = "default: $CROSSINGS_REPORTS_DIR or reports/"
-    raw_help = "where downloads are kept (default: $CROSSINGS_RAW_DIR or data/raw)"
+REPORTS_HELP = "default: $CROSSINGS_REPORTS_DIR or reports/"
+RAW_HELP = "where downloads are kept (default: $CROSSINGS_RAW_DIR or data/raw)"
+HORIZON_HELP = "1 to 104 (default 13)"
 
+
+def _library_commands(sub: Any) -> None:
     p = _add(sub, "ingest", cmd_ingest, "store publications (files, a folder, a URL, or GOV.UK)")
     p.add_argument(
         "--source",
@@ -404,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="releases (.ods), saved last-7-days pages (.html), folders of them (stored oldest "
         "publication first), or one URL; default: the newest on GOV.UK ($CROSSINGS_GOVUK_URL)",
     )
-    p.add_argument("--raw-dir", help=raw_help)
+    p.add_argument("--raw-dir", help=RAW_HELP)
 
     p = _add(sub, "ytd", cmd_ytd, "year-to-date arrivals against the same day each year")
     p.add_argument("--as-of", type=as_date, help="calendar day (default: last day with data)")
@@ -417,7 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="forecast with the figures known then "
         "(default: the last day with figures; never later)",
     )
-    p.add_argument("--horizon-weeks", type=as_horizon, default=13, help="1 to 104 (default 13)")
+    p.add_argument("--horizon-weeks", type=as_horizon, default=13, help=HORIZON_HELP)
     p.add_argument("--output", help="write the JSON here (default: stdout)")
     p.add_argument(
         "--force", action="store_true", help="refit even if held from the same publications"
@@ -435,15 +429,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _add(sub, "report", cmd_report, "write the HTML report")
     p.add_argument("--as-of", type=as_date, help="default: the last day with data")
-    p.add_argument("--reports-dir", help=reports_help)
+    p.add_argument("--reports-dir", help=REPORTS_HELP)
 
+
+def _flow_commands(sub: Any) -> None:
     p = _add(sub, "run", cmd_run, "the nightly flow once: ingest, forecast, report")
     p.add_argument(
         "--source", help="a release file, folder or URL (default: $CROSSINGS_SOURCE, else GOV.UK)"
     )
-    p.add_argument("--reports-dir", help=reports_help)
-    p.add_argument("--raw-dir", help=raw_help)
-    p.add_argument("--horizon-weeks", type=as_horizon, default=13, help="1 to 104 (default 13)")
+    p.add_argument("--reports-dir", help=REPORTS_HELP)
+    p.add_argument("--raw-dir", help=RAW_HELP)
+    p.add_argument("--horizon-weeks", type=as_horizon, default=13, help=HORIZON_HELP)
 
     p = _add(sub, "backfill", cmd_backfill, "a stored forecast as of each date in a range")
     _add_range(p, "1W", "step between as-of dates")
@@ -455,17 +451,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--dask-address", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--with-report", action="store_true", help="then write the report as of --end")
-    p.add_argument("--reports-dir", help=reports_help)
+    p.add_argument("--reports-dir", help=REPORTS_HELP)
     p.add_argument("--force", action="store_true", help="refit dates already held")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `crossings` command's arguments, each checked as it is parsed."""
+    parser = _Parser(
+        prog="crossings",
+        description=(
+            "Home Office small-boat crossings: store every release, forecast, and report. "
+            "Data: GOV.UK, Open Government Licence v3.0."
+        ),
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    _library_commands(sub)
+    _flow_commands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `crossings` console command; returns its exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "dask_address", None) and args.task_runner != "dask":
-        parser.error("--dask-address needs --task-runner dask")
+    try:
+        args = parser.parse_args(argv)
+        if getattr(args, "dask_address", None) and args.task_runner != "dask":
+            parser.error("--dask-address needs --task-runner dask")
+    except SystemExit as done:  # --help, or a usage mistake already printed in one line
+        return int(done.code or 0)
     try:
         settings = Settings.from_env()
     except ValueError as exc:  # a malformed CROSSINGS_* number, named

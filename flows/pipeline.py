@@ -380,43 +380,15 @@ def backfill(
     settings, store, _ = _paths(db)
     dates, names = ops.check_backfill(store, start, end, every, models, horizon_weeks)
     started = time.perf_counter()
-    reader = ops.AsOfReader(store, end)
-    held = {} if force else fits.held_forecasts(store, dates, horizon_weeks)
-    reads: dict[date, Any] = {}
-    skipped: list[date] = []
-    for d in dates:
-        read = reader.read(d)
-        if read.daily.empty:
-            raise StoreError(f"{store}: no figures on or before {d}; ingest releases first")
-        if fits.covers(held.get(d, {}), read.publications, names):
-            skipped.append(d)
-        else:
-            reads[d] = read
+    reads, skipped = _to_fit(store, dates, end, names, horizon_weeks, force)
     todo = list(reads)
     logger.info(
-        "backfill %s..%s every %s: %d dates, %d already held from the same publications, "
-        "%d to fit on %s (%d store reads)",
-        start,
-        end,
-        every,
-        len(dates),
-        len(skipped),
-        len(todo),
-        task_runner,
-        reader.reads,
+        f"backfill {start}..{end} every {every} on {task_runner}: {len(dates)} dates, "
+        f"{len(skipped)} already held from the same publications"
     )
     _tick(len(skipped), len(dates), "already held")
-    failures = _fit_and_store(
-        store,
-        todo,
-        reads,
-        names,
-        horizon_weeks,
-        task_runner,
-        dask_address,
-        done=len(skipped),
-        total=len(dates),
-    )
+    runner = (task_runner, dask_address)
+    failures = _fit_and_store(store, reads, names, horizon_weeks, runner, done=len(skipped))
     failed_dates = sum(n for _, n in failures)
     summary = {
         "dates": [d.isoformat() for d in dates],
@@ -434,36 +406,49 @@ def backfill(
         raise RuntimeError(
             f"{failed_dates} of {len(todo)} fits failed (the rest are stored): {failures[0][0]}"
         )
-    logger.info(
-        "backfill stored %d as-of forecasts (%d skipped) in %.1f s",
-        summary["fitted"],
-        len(skipped),
-        summary["seconds"],
-    )
+    logger.info("backfill stored %d as-of forecasts in %.1f s", len(todo), summary["seconds"])
     return summary
+
+
+def _to_fit(
+    store: Path, dates: list[date], end: date, names: list[str], horizon_weeks: int, force: bool
+) -> tuple[dict[date, Any], list[date]]:
+    """The figures as known on each date still to fit, and the dates already held from the same
+    publications (one store read per span of publications, one query for what is held)."""
+    reader = ops.AsOfReader(store, end)
+    held = {} if force else fits.held_forecasts(store, dates, horizon_weeks)
+    reads: dict[date, Any] = {}
+    skipped: list[date] = []
+    for d in dates:
+        read = reader.read(d)
+        if read.daily.empty:
+            raise StoreError(f"{store}: no figures on or before {d}; ingest releases first")
+        if fits.covers(held.get(d, {}), read.publications, names):
+            skipped.append(d)
+        else:
+            reads[d] = read
+    return reads, skipped
 
 
 def _fit_and_store(
     store: Path,
-    todo: list[date],
     reads: dict[date, Any],
     names: list[str],
     horizon_weeks: int,
-    task_runner: str,
-    dask_address: str | None,
+    runner: tuple[str, str | None],
     *,
     done: int,
-    total: int,
 ) -> list[tuple[str, int]]:
     """Fit the dates on the task runner and store each chunk as it lands; the failed chunks."""
     failures: list[tuple[str, int]] = []
+    todo, total = list(reads), done + len(reads)
     if not todo:
         return failures
     logger = get_run_logger()
     workers = os.cpu_count() or 2
-    with make_task_runner(task_runner, dask_address, workers) as runner:
+    with make_task_runner(*runner, workers) as task_runner:
         futures = {
-            runner.submit(
+            task_runner.submit(
                 fit_forecasts,
                 {
                     "work": [(d, reads[d].daily) for d in chunk],

@@ -220,7 +220,6 @@ def test_help_lists_the_library_models(capsys: pytest.CaptureFixture[str]) -> No
     from forecasting.models import MODEL_NAMES
 
     for command in ("backtest", "backfill"):
-        with pytest.raises(SystemExit):
-            main([command, "--help"])
+        assert main([command, "--help"]) == 0
         text = " ".join(capsys.readouterr().out.split())
         assert ", ".join(MODEL_NAMES) in text, text

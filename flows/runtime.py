@@ -17,6 +17,7 @@ import ctypes
 import importlib.util
 import logging
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -204,14 +205,22 @@ class _TemporaryServer:
             preexec_fn=_die_with_parent(),
         )
 
-    def wait_ready(self, timeout: float) -> None:
+    def wait_ready(self, timeout: float, restarts: int = 3) -> None:
+        """Wait for /health; restart a server that exits while starting (two commands starting
+        on one fresh Prefect home race to create its database: the loser exits, then finds it
+        made)."""
         import httpx
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:
                 code = None if self.process is None else self.process.returncode
-                raise RuntimeError(f"the temporary Prefect server exited ({code}); see the log")
+                if restarts <= 0:
+                    raise RuntimeError(f"the temporary Prefect server exited ({code}); see the log")
+                restarts -= 1
+                time.sleep(random.uniform(0.5, 2.0))
+                self.start()
+                continue
             try:
                 if httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200:
                     return

@@ -45,6 +45,9 @@ def test_nightly_backfill_and_ingests_overlap(
         # The two Prefect processes share one Prefect home, as they would on a real machine.
         "PREFECT_HOME": str(tmp_path / "prefect-home"),
         "CROSSINGS_DB": str(db),
+        "CROSSINGS_LOG_DIR": str(tmp_path / "logs"),
+        # The releases are from February 2026: counted fresh here, so every exit status is 0.
+        "CROSSINGS_STALE_AFTER_DAYS": "100000",
     }
     env.pop("PREFECT_API_URL", None)  # each starts its own temporary API, offline
     crossings = _crossings()

@@ -121,9 +121,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     db, raw = Path(args.db or settings.db), Path(args.raw_dir or settings.raw_dir)
     failures: list[str] = []
     if args.source:
-        outcomes = ops.ingest_many(db, args.source, raw_dir=raw)
+        outcomes = ops.ingest_many(db, args.source, raw_dir=raw, settings=settings)
     else:
-        got = ops.ingest_govuk(db, raw_dir=raw, base_url=settings.govuk_url)
+        got = ops.ingest_govuk(db, raw_dir=raw, settings=settings)
         outcomes, failures = got.outcomes, got.failures
     for outcome in outcomes:
         _say(outcome.describe())

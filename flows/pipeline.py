@@ -87,15 +87,17 @@ def _paths(db: str | None, raw_dir: str | None = None) -> tuple[Settings, Path, 
 
 
 @task(name="fetch-govuk", cache_policy=NO_CACHE)
-def fetch_govuk(db: Path, raw_dir: Path, base_url: str) -> ops.GovukOutcome:
+def fetch_govuk(db: Path, raw_dir: Path, settings: Settings) -> ops.GovukOutcome:
     """Discover, download, check and store what GOV.UK publishes now (storing is idempotent)."""
-    return ops.ingest_govuk(db, raw_dir=raw_dir, base_url=base_url)
+    return ops.ingest_govuk(db, raw_dir=raw_dir, settings=settings)
 
 
 @task(name="store-publications", cache_policy=NO_CACHE)
-def store_publications(db: Path, sources: list[str], raw_dir: Path) -> list[Any]:
+def store_publications(
+    db: Path, sources: list[str], raw_dir: Path, settings: Settings
+) -> list[Any]:
     """Read and check files (or one URL), then store each in a single transaction."""
-    return ops.ingest_many(db, sources, raw_dir=raw_dir)
+    return ops.ingest_many(db, sources, raw_dir=raw_dir, settings=settings)
 
 
 @task(name="seed-bundled-snapshot", cache_policy=NO_CACHE)
@@ -154,10 +156,10 @@ def ingest(source: str | None = None, db: str | None = None, raw_dir: str | None
     failures: list[str] = []
     if source is None:
         logger.info("asking GOV.UK (%s) for new publications", settings.govuk_url)
-        got = fetch_govuk(store, raw, settings.govuk_url)
+        got = fetch_govuk(store, raw, settings)
         outcomes, failures = got.outcomes, got.failures
     else:
-        outcomes = store_publications(store, [source], raw)
+        outcomes = store_publications(store, [source], raw, settings)
     lines = [o.describe() for o in outcomes] or ["nothing new: the store already holds it"]
     for line in lines:
         logger.info(line)

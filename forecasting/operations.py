@@ -36,6 +36,7 @@ from forecasting.calendar import (
 )
 from forecasting.errors import BadInput, CrossingsError, ExitStatus, StoreError
 from forecasting.fits import already_forecast, contract, fit, save_fits, slim_read
+from forecasting.settings import Settings
 
 __all__ = [
     "MAX_HORIZON_WEEKS",
@@ -413,11 +414,14 @@ def expand_sources(sources: list[str]) -> list[Path]:
     return sorted(dict.fromkeys(paths), key=publication_order)
 
 
-def ingest_many(db: Path, sources: list[str], *, raw_dir: Path) -> list[Any]:
+def ingest_many(
+    db: Path, sources: list[str], *, raw_dir: Path, settings: Settings | None = None
+) -> list[Any]:
     """Store publications from files, folders or one URL, oldest publication first.
 
     Every file is read and checked before any is stored, so one bad file in a batch changes
-    nothing; each is then stored in its own transaction.
+    nothing; each is then stored in its own transaction. (`settings` is for the download of a
+    URL, once `ingest_source` takes them: the sources branch passes them on.)
     """
     from forecasting.ingest import ingest_source, read_source
     from forecasting.store import ingest
@@ -439,11 +443,11 @@ class GovukOutcome:
     failures: list[str]
 
 
-def ingest_govuk(db: Path, *, raw_dir: Path, base_url: str) -> GovukOutcome:
+def ingest_govuk(db: Path, *, raw_dir: Path, settings: Settings) -> GovukOutcome:
     """Store what GOV.UK publishes now; raises when nothing usable could be fetched."""
     from forecasting.ingest import ingest_from_govuk
 
-    result = ingest_from_govuk(db, raw_dir=raw_dir, base_url=base_url)
+    result = ingest_from_govuk(db, raw_dir=raw_dir, base_url=settings.govuk_url)
     return GovukOutcome(list(result.outcomes), list(getattr(result, "failures", None) or []))
 
 

@@ -63,7 +63,10 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[flo
     )
     out = subprocess.run(
         [sys.executable, "-c", wrapper, *cmd],
-        capture_output=True, text=True, cwd=ROOT, env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if result["code"] != 0:
@@ -71,9 +74,7 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[flo
     return result["wall"], result["peak"]
 
 
-def alternate(
-    sides: dict[str, object], repeats: int, prepare=None
-) -> dict[str, Timing]:
+def alternate(sides: dict[str, object], repeats: int, prepare=None) -> dict[str, Timing]:
     """Run each side's command in turn, `repeats` rounds; `prepare(label)` runs untimed first."""
     timings = {label: Timing(label) for label in sides}
     for round_ in range(repeats):
@@ -89,17 +90,26 @@ def alternate(
 def bench_ingest(release: Path, work: Path, repeats: int) -> dict[str, Timing]:
     """The whole `crossings ingest` command against pandas' odf engine just parsing."""
     pandas_cmd = [
-        sys.executable, "-c",
+        sys.executable,
+        "-c",
         "import sys, pandas; pandas.read_excel(sys.argv[1], engine='odf', sheet_name=None)",
         str(release),
     ]
 
     def ingest_cmd(round_: int) -> list[str]:
-        return [*CROSSINGS, "ingest", "--source", str(release),
-                "--db", str(work / f"ingest-{round_}.duckdb")]
+        return [
+            *CROSSINGS,
+            "ingest",
+            "--source",
+            str(release),
+            "--db",
+            str(work / f"ingest-{round_}.duckdb"),
+        ]
 
-    return alternate({"crossings ingest (new store)": ingest_cmd,
-                      "pandas.read_excel(engine='odf')": pandas_cmd}, repeats)
+    return alternate(
+        {"crossings ingest (new store)": ingest_cmd, "pandas.read_excel(engine='odf')": pandas_cmd},
+        repeats,
+    )
 
 
 BASELINE_LOOP = textwrap.dedent(
@@ -128,8 +138,12 @@ BASELINE_LOOP = textwrap.dedent(
 def bench_backfill(release: Path, work: Path, repeats: int) -> dict[str, Timing]:
     """Cost per extra as-of date: (52-week run - 4-week run) / 48, ours against the plain loop."""
     db = work / "backfill-source.duckdb"
-    subprocess.run([*CROSSINGS, "ingest", "--source", str(release), "--db", str(db)],
-                   check=True, cwd=ROOT, capture_output=True)
+    subprocess.run(
+        [*CROSSINGS, "ingest", "--source", str(release), "--db", str(db)],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
     start = "2025-01-05"
 
     def ours(weeks: int):
@@ -138,8 +152,18 @@ def bench_backfill(release: Path, work: Path, repeats: int) -> dict[str, Timing]
         def cmd(round_: int) -> list[str]:
             target = work / f"backfill-{weeks}-{round_}.duckdb"
             target.write_bytes(db.read_bytes())
-            return [*CROSSINGS, "backfill", "--start", start, "--end", end, "--every", "1W",
-                    "--db", str(target)]
+            return [
+                *CROSSINGS,
+                "backfill",
+                "--start",
+                start,
+                "--end",
+                end,
+                "--every",
+                "1W",
+                "--db",
+                str(target),
+            ]
 
         return cmd
 
@@ -160,19 +184,38 @@ def bench_backfill(release: Path, work: Path, repeats: int) -> dict[str, Timing]
 def bench_commands(release: Path, work: Path, repeats: int) -> dict[str, Timing]:
     """Latency of `crossings forecast` and `crossings run`, and `crossings ytd` start-up."""
     db = work / "commands.duckdb"
-    subprocess.run([*CROSSINGS, "ingest", "--source", str(release), "--db", str(db)],
-                   check=True, cwd=ROOT, capture_output=True)
+    subprocess.run(
+        [*CROSSINGS, "ingest", "--source", str(release), "--db", str(db)],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
 
     def run_cmd(round_: int) -> list[str]:
-        return [*CROSSINGS, "run", "--source", str(release),
-                "--db", str(work / f"run-{round_}.duckdb"),
-                "--reports-dir", str(work / f"reports-{round_}")]
+        return [
+            *CROSSINGS,
+            "run",
+            "--source",
+            str(release),
+            "--db",
+            str(work / f"run-{round_}.duckdb"),
+            "--reports-dir",
+            str(work / f"reports-{round_}"),
+        ]
 
     return alternate(
         {
             "crossings ytd": [*CROSSINGS, "ytd", "--db", str(db)],
-            "crossings forecast": [*CROSSINGS, "forecast", "--as-of", "2026-02-26",
-                                   "--db", str(db), "--output", str(work / "f.json")],
+            "crossings forecast": [
+                *CROSSINGS,
+                "forecast",
+                "--as-of",
+                "2026-02-26",
+                "--db",
+                str(db),
+                "--output",
+                str(work / "f.json"),
+            ],
             "crossings run (new store)": run_cmd,
         },
         repeats,
@@ -194,8 +237,14 @@ def bench_page(work: Path) -> dict[str, float]:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
         )
         for _ in range(5):
             context = browser.new_context()
@@ -284,8 +333,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="crossings-bench-") as tmp:
         work = Path(tmp)
         wanted = args.only or ["ingest", "backfill", "commands"]
-        for name, bench in (("ingest", bench_ingest), ("backfill", bench_backfill),
-                            ("commands", bench_commands)):
+        for name, bench in (
+            ("ingest", bench_ingest),
+            ("backfill", bench_backfill),
+            ("commands", bench_commands),
+        ):
             if name in wanted:
                 print(f"{name}:", flush=True)
                 repeats = args.repeats if name != "backfill" else max(2, args.repeats // 2)

@@ -104,15 +104,16 @@ def on_nightly_failure(flow: Any, flow_run: Any, state: Any) -> None:
     """Prefect hook: announce that the nightly run failed (once per flow run)."""
     import logging
 
-    from flows.core import resolve_db, resolve_reports_dir
     from forecasting.errors import StoreBusy
     from forecasting.notify import announce_run
+    from forecasting.settings import Settings
 
     logger = logging.getLogger("crossings.notify")
     try:
         params = flow_run.parameters or {}
-        store = resolve_db(params.get("db"))
-        reports = resolve_reports_dir(params.get("reports_dir"))
+        settings = Settings.from_env()
+        store = Path(params.get("db") or settings.db)
+        reports = Path(params.get("reports_dir") or settings.reports_dir)
         error = state.result(raise_on_failure=False)
         why = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else None
         facts = _facts(

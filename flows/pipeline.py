@@ -1,21 +1,23 @@
 """Prefect flows: ingest, forecast, report, nightly (all three in turn) and backfill.
 
-Rules that keep any mix of these runs safe on one DuckDB file (see docs/scaling.md):
+Orchestration only: each step calls the same library function as the `crossings` command
+(`forecasting.operations`), so a scheduled run and a command cannot drift. What this module adds
+is Prefect's: runs, tasks, task runners, artifacts and final states.
 
-- Every store call is one short transaction that waits out other processes' locks (store.py).
-- Fits are pure (`flows.core.fit`): a daily frame in, JSON payloads out. No connection is held
-  while fitting, so a fit can run in a thread, a process or on a remote Dask worker.
-- The flow itself is the one writer: it reads, submits fits, and writes each result as it lands.
-- Only the network step (GOV.UK) retries; a bad file fails at once, since retrying cannot fix it.
-- The cache is the store: a forecast whose (as_of, publications, models, horizon) is already
-  held is not refitted (`flows.core.already_forecast`), across processes and task runners.
+- Fits are pure; the flow itself is the one writer, in short transactions (docs/scaling.md).
+- Nothing here retries: the library's one retry layer handles GOV.UK (forecasting/sources/http.py), and
+  a bad file fails at once, since retrying cannot fix it.
+- One bad source never sinks the night: the nightly run stores what was good, forecasts, writes
+  the report and ends in a Completed state named "Stale" saying what failed (exit status 10 for
+  `crossings run`). With nothing held and GOV.UK out of reach, it seeds the store from the
+  bundled snapshot first.
+- Settings come from `Settings.from_env()` once, when a flow run starts; parameters win.
 
 `flows/__init__.py` runs before this module imports prefect, so Prefect starts offline.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -28,27 +30,18 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
+from prefect.states import Completed
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 from pydantic import Field
 
 from flows.announce import announce, on_nightly_failure
-from flows.core import (
-    AsOfReader,
-    Fit,
-    already_forecast,
-    as_of_dates,
-    covers,
-    held_forecasts,
-    latest_data_through,
-    model_names,
-    resolve_db,
-    resolve_raw_dir,
-    resolve_reports_dir,
-    save_fit,
-    save_fits,
-    slim_read,
-)
-from flows.core import fit as fit_models
+from forecasting import fits
+from forecasting import operations as ops
+from forecasting.calendar import EVERY_PATTERN, ISO_DATE_PATTERN
+from forecasting.errors import ExitStatus, StoreError, one_line
+from forecasting.frames import ForecastFrames
+from forecasting.settings import Settings
+from forecasting.store import forecast_covers, held_forecasts
 
 __all__ = [
     "ingest",
@@ -58,15 +51,13 @@ __all__ = [
     "backfill",
     "make_task_runner",
     "progress_to",
-    "shared_api",
-    "FETCH_RETRY_DELAYS",
+    "TASK_RUNNERS",
 ]
 
-# Seconds between attempts at GOV.UK: a blip, a short outage, a restart.
-FETCH_RETRY_DELAYS: list[float] = [2, 5, 15]
 TASK_RUNNERS = ("threads", "processes", "dask")
-# Also in the deployment's parameter schema, so a run with every="monthly" is refused up front.
-EVERY_PATTERN = r"^\s*\d*\s*[DWdw]\s*$"
+# Deployment parameters that are dates must look like dates when the run is created (the
+# server checks the schema), not only when a worker picks the run up.
+IsoDate = Annotated[date, Field(json_schema_extra={"pattern": ISO_DATE_PATTERN})]
 
 ProgressFn = Callable[[int, int, str], None]
 _progress: ProgressFn | None = None
@@ -83,105 +74,48 @@ def progress_to(callback: ProgressFn | None) -> Iterator[None]:
         _progress = previous
 
 
-@contextmanager
-def shared_api() -> Iterator[str]:
-    """The configured Prefect API, or one temporary local server shared by the whole run.
-
-    With no PREFECT_API_URL, Prefect starts a temporary server per process, so every process-pool
-    or Dask worker would start (and wait for) its own. Starting one here and handing its URL to
-    the settings and environment that workers inherit gives them all the same server.
-    """
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    configured = PREFECT_API_URL.value()
-    if configured:
-        yield configured
-        return
-    from prefect.server.api.server import SubprocessASGIServer
-
-    server = SubprocessASGIServer()
-    server.start()
-    previous = os.environ.get("PREFECT_API_URL")
-    os.environ["PREFECT_API_URL"] = server.api_url
-    try:
-        with temporary_settings({PREFECT_API_URL: server.api_url}):
-            yield server.api_url
-    finally:
-        _drain_to_api()  # logs and events still queued would otherwise retry a closed server
-        if previous is None:
-            os.environ.pop("PREFECT_API_URL", None)
-        else:
-            os.environ["PREFECT_API_URL"] = previous
-        server.stop()
-
-
-def _drain_to_api(timeout: float = 10) -> None:
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-
-    for worker in (APILogWorker, EventsWorker):
-        # Never started, or already stopped: nothing to flush.
-        with contextlib.suppress(Exception):
-            worker.drain_all(timeout=timeout)
-
-
 def _tick(done: int, total: int, what: str) -> None:
     if _progress is not None:
         _progress(done, total, what)
 
 
+def _paths(db: str | None, raw_dir: str | None = None) -> tuple[Settings, Path, Path]:
+    settings = Settings.from_env()
+    return settings, Path(db) if db else settings.db, Path(raw_dir) if raw_dir else settings.raw_dir
+
+
 # ---------------------------------------------------------------------------------------------
-# Tasks
+# Tasks (no Prefect retries: the library retries what may be transient, and only that)
 
 
-def _retry_if_unavailable(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry only when GOV.UK could not be reached; a malformed file stays malformed."""
-    try:
-        state.result()
-    except Exception as exc:  # the task's own exception, re-raised by result()
-        return type(exc).__name__ == "SourceUnavailable"
-    return False
-
-
-# Only network steps retry, and only when GOV.UK could not be reached.
-NETWORK_TASK: dict[str, Any] = {
-    "retries": len(FETCH_RETRY_DELAYS),
-    "retry_delay_seconds": FETCH_RETRY_DELAYS,
-    "retry_condition_fn": _retry_if_unavailable,
-    "cache_policy": NO_CACHE,
-}
-
-
-@task(name="fetch-govuk", **NETWORK_TASK)
-def fetch_govuk(db: Path, raw_dir: Path) -> list[Any]:
+@task(name="fetch-govuk", cache_policy=NO_CACHE)
+def fetch_govuk(db: Path, raw_dir: Path, settings: Settings) -> ops.GovukOutcome:
     """Discover, download, check and store what GOV.UK publishes now (storing is idempotent)."""
-    from forecasting.ingest import ingest_from_govuk
-
-    return list(ingest_from_govuk(db, raw_dir=raw_dir).outcomes)
+    return ops.ingest_govuk(db, raw_dir=raw_dir, settings=settings)
 
 
-@task(name="fetch-url", **NETWORK_TASK)
-def fetch_url(db: Path, url: str, raw_dir: Path) -> Any:
-    """Download one release by URL into raw_dir and store it (the same bytes twice: a no-op)."""
-    from forecasting.ingest import ingest_source
+@task(name="store-publications", cache_policy=NO_CACHE)
+def store_publications(
+    db: Path, sources: list[str], raw_dir: Path, settings: Settings
+) -> list[Any]:
+    """Read and check files (or one URL), then store each in a single transaction."""
+    return ops.ingest_many(db, sources, raw_dir=raw_dir, settings=settings)
 
-    return ingest_source(db, url, raw_dir=raw_dir)
 
+@task(name="seed-bundled-snapshot", cache_policy=NO_CACHE)
+def seed_bundled(db: Path) -> Any:
+    """Store the release shipped with the package (the store is empty and GOV.UK unusable)."""
+    from forecasting.bundled import seed
 
-@task(name="store-file", cache_policy=NO_CACHE)
-def store_file(db: Path, path: Path) -> Any:
-    """Read, check and store one publication file in a single transaction."""
-    from forecasting.ingest import ingest_source
-
-    return ingest_source(db, path)
+    return seed(db)
 
 
 @task(name="fit", cache_policy=NO_CACHE, task_run_name="fit-{as_of}")
 def fit_forecast(
     daily: Any, as_of: date, horizon_weeks: int, models: list[str] | None
-) -> Fit:
+) -> ForecastFrames:
     """Fit one as-of date's models; pure, so it runs on any worker that can import the project."""
-    return fit_models(daily, as_of, horizon_weeks=horizon_weeks, models=models)
+    return fits.fit(daily, as_of, horizon_weeks=horizon_weeks, models=models)
 
 
 @task(name="fit-dates", cache_policy=NO_CACHE, task_run_name="fit-{first}-to-{last}")
@@ -191,28 +125,21 @@ def fit_forecasts(
     last: date,
     horizon_weeks: int,
     models: list[str] | None,
-) -> list[Fit]:
+) -> list[ForecastFrames]:
     """Fit several as-of dates in one task: each task run costs the API a few round trips, which
     would otherwise rival the fit itself (about 0.16 s a date)."""
-    return [
-        fit_models(daily, as_of, horizon_weeks=horizon_weeks, models=models)
-        for as_of, daily in work
-    ]
-
-
-@task(name="write-forecast", cache_policy=NO_CACHE, task_run_name="write-{result.as_of}")
-def write_forecast(db: Path, result: Fit, read: Any) -> None:
-    """The single writer's short transaction for one as-of date."""
-    save_fit(db, result, read)
+    return [fits.fit(daily, d, horizon_weeks=horizon_weeks, models=models) for d, daily in work]
 
 
 @task(name="write-report", cache_policy=NO_CACHE)
-def write_report_task(db: Path, reports_dir: Path, as_of: date | None) -> Path:
+def write_report_task(
+    db: Path, reports_dir: Path, as_of: date | None, stale_after_days: int
+) -> Path:
     """Render the HTML report; report.py replaces the files atomically, so a failure keeps the
     last good report in place."""
     from forecasting.report import write_report
 
-    return Path(write_report(db, reports_dir, as_of=as_of))
+    return Path(write_report(db, reports_dir, as_of=as_of, stale_after_days=stale_after_days))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,81 +148,106 @@ def write_report_task(db: Path, reports_dir: Path, as_of: date | None) -> Path:
 
 @flow(name="ingest")
 def ingest(source: str | None = None, db: str | None = None, raw_dir: str | None = None) -> dict:
-    """Store one publication (a file path or URL) or whatever GOV.UK publishes now.
+    """Store publications from a file, folder or URL, or whatever GOV.UK publishes now.
 
-    Raises SourceUnavailable (after retries) when GOV.UK cannot be reached, BadInput for a file
-    that fails its checks; the store is untouched in both cases.
+    Raises SourceUnavailable when GOV.UK gave nothing usable, BadInput for a file that fails its
+    checks; the store is untouched in both cases. When GOV.UK gave part (the release but not the
+    page, or the other way round), that part is stored and the rest listed in `failures`.
     """
     logger = get_run_logger()
-    store, raw = resolve_db(db), resolve_raw_dir(raw_dir)
-    source = source or os.environ.get("CROSSINGS_SOURCE") or None
-    fetch_delays = list(FETCH_RETRY_DELAYS)
+    settings, store, raw = _paths(db, raw_dir)
+    source = source or settings.source
+    failures: list[str] = []
     if source is None:
-        logger.info("asking GOV.UK for new publications")
-        outcomes = fetch_govuk.with_options(retry_delay_seconds=fetch_delays)(store, raw)
-    elif source.startswith(("http://", "https://")):
-        outcomes = [fetch_url.with_options(retry_delay_seconds=fetch_delays)(store, source, raw)]
+        logger.info("asking GOV.UK (%s) for new publications", settings.govuk_url)
+        got = fetch_govuk(store, raw, settings)
+        outcomes, failures = got.outcomes, got.failures
     else:
-        outcomes = [store_file(store, Path(source))]
+        outcomes = store_publications(store, [source], raw, settings)
     lines = [o.describe() for o in outcomes] or ["nothing new: the store already holds it"]
     for line in lines:
         logger.info(line)
+    for failure in failures:
+        logger.warning("failed: %s", failure)
     stored = [o for o in outcomes if o.stored]
     return {
         "outcomes": lines,
         "new": bool(stored),
         "new_latest": any(o.is_latest for o in stored),
         "new_files": [o.file_name for o in stored],
+        "failures": failures,
     }
 
 
 @flow(name="forecast")
 def forecast(
-    as_of: date | None = None,
+    as_of: IsoDate | None = None,
     db: str | None = None,
     horizon_weeks: int = 13,
     models: list[str] | None = None,
     force: bool = False,
 ) -> dict:
-    """Forecast as of a date (default: the last day with data) and store every model's figures."""
-    from forecasting.store import read_as_of
-
+    """Forecast as of a date (default: the last day with data) and store every model's figures;
+    not refitted when already held from the same publications (`forecast_and_store`)."""
     logger = get_run_logger()
-    store = resolve_db(db)
-    names = model_names(models)
-    as_of = as_of or latest_data_through(store)
-    if as_of is None:
-        raise RuntimeError(f"{store}: the store holds no figures yet; ingest a release first")
-    read = read_as_of(store, as_of)
-    if read.daily.empty:
-        raise RuntimeError(f"{store}: no figures on or before {as_of}")
-    summary = {"as_of": as_of.isoformat(), "data_through": str(read.data_through)}
-    if not force and already_forecast(store, as_of, read.publications, names, horizon_weeks):
-        logger.info(
-            "forecast as of %s already held from the same publications (%s): not refitted",
-            as_of, ", ".join(read.publication_names),
-        )
-        return {**summary, "refitted": False}
-    result = fit_forecast(read.daily, as_of, horizon_weeks, names)
-    write_forecast(store, result, slim_read(read))
-    year_end = result.production["year_end"]
-    logger.info(
-        "forecast as of %s (%s, data through %s): %s year end p50 %.0f (p10 %.0f, p90 %.0f)",
-        as_of, result.production_model, read.data_through, year_end["year"], year_end["p50"],
-        year_end["p10"], year_end["p90"],
+    _, store, _ = _paths(db)
+    outcome = ops.forecast_and_store(
+        store,
+        as_of,
+        horizon_weeks=horizon_weeks,
+        models=models,
+        force=force,
+        fit_with=fit_forecast,
     )
-    return {**summary, "refitted": True, "model": result.production_model, "year_end": year_end}
+    logger.info(outcome.describe())
+    return {
+        "as_of": outcome.as_of.isoformat(),
+        "data_through": str(outcome.data_through),
+        "refitted": outcome.refitted,
+        "model": outcome.production_model,
+        "year_end": outcome.payload["year_end"],
+    }
 
 
 @flow(name="report")
 def report(
-    as_of: date | None = None, db: str | None = None, reports_dir: str | None = None
+    as_of: IsoDate | None = None, db: str | None = None, reports_dir: str | None = None
 ) -> str:
     """Write the HTML report for as_of (default: the latest) and the site's index page."""
     logger = get_run_logger()
-    path = write_report_task(resolve_db(db), resolve_reports_dir(reports_dir), as_of)
+    settings, store, _ = _paths(db)
+    reports = Path(reports_dir) if reports_dir else settings.reports_dir
+    path = write_report_task(store, reports, as_of, settings.stale_after_days)
     logger.info("report written: %s", path)
     return str(path)
+
+
+_NOTHING_INGESTED = {"outcomes": [], "new": False, "new_latest": False, "new_files": []}
+
+
+def _ingest_or_note(source: str | None, store: Path, raw: Path, failures: list[str]) -> dict:
+    """The nightly ingest: a GOV.UK failure is noted and the run goes on; a bad file given on
+    purpose, a busy store or a bug end the run."""
+    try:
+        ingested = ingest(source=source, db=str(store), raw_dir=str(raw))
+    except Exception as exc:
+        status = ops.exit_status_of(exc)
+        if source is not None or status not in (ExitStatus.SOURCE_UNUSABLE, ExitStatus.BAD_INPUT):
+            raise
+        failures.append(one_line(exc))
+        get_run_logger().warning("GOV.UK: %s; carrying on with the figures held", one_line(exc))
+        return _NOTHING_INGESTED
+    failures.extend(ingested["failures"])
+    return ingested
+
+
+@task(name="fill-track-record", cache_policy=NO_CACHE)
+def fill_track_record_task(store: Path, through: date) -> str:
+    """The past weekly forecasts the report's track record needs, fitted from the vintages
+    where the store lacks them (a new store: the last 52 weeks; later: only the new week)."""
+    from forecasting.track_record import fill_track_record
+
+    return fill_track_record(store, through).describe()
 
 
 @flow(name="nightly", on_failure=[on_nightly_failure])
@@ -305,51 +257,54 @@ def nightly(
     reports_dir: str | None = None,
     raw_dir: str | None = None,
     horizon_weeks: int = 13,
-) -> dict:
-    """Ingest, then forecast, then report; GOV.UK being down only makes the report stale.
+) -> Any:
+    """Ingest, then forecast, then report. A source that fails only makes the run stale.
 
-    Unset arguments come from $CROSSINGS_SOURCE, $CROSSINGS_DB, $CROSSINGS_REPORTS_DIR and
-    $CROSSINGS_RAW_DIR (a deployment's worker passes its environment on), then the defaults.
+    Unset arguments come from CROSSINGS_SOURCE, CROSSINGS_DB, CROSSINGS_REPORTS_DIR and
+    CROSSINGS_RAW_DIR (a deployment's worker passes its environment on), then the defaults.
     """
     logger = get_run_logger()
-    store = resolve_db(db)
-    reports = resolve_reports_dir(reports_dir)
-    before = latest_data_through(store)
-    unavailable: Any = None  # the SourceUnavailable raised by the ingest
-    try:
-        ingested = ingest(source=source, db=str(store), raw_dir=raw_dir)
-    except Exception as exc:
-        if type(exc).__name__ != "SourceUnavailable":
-            raise
-        unavailable = exc
-        ingested = {"outcomes": [], "new": False, "new_latest": False, "new_files": []}
-        logger.warning("GOV.UK unavailable, carrying on with the data held: %s", unavailable)
-    through = latest_data_through(store)
+    settings, store, raw = _paths(db, raw_dir)
+    reports = Path(reports_dir) if reports_dir else settings.reports_dir
+    source = source or settings.source
+    ops.check_horizon(horizon_weeks)
+    before = ops.latest_data_through(store)
+    failures: list[str] = []
+    ingested = _ingest_or_note(source, store, raw, failures)
+    through = ops.latest_data_through(store)
+    seeded = None
     if through is None:
-        if unavailable:
-            from forecasting.errors import SourceUnavailable
-
-            raise SourceUnavailable(
-                unavailable.source, f"{unavailable.problem}; and the store holds no figures yet"
-            ) from None
-        raise RuntimeError(f"{store}: the store holds no figures after ingest")
-    if through != before:
+        if not failures:
+            raise StoreError(f"{store}: the store holds no figures after the ingest")
+        seeded = seed_bundled(store)
+        through = seeded.data_through
+        logger.warning(
+            "the store was empty: seeded it from the bundled snapshot %s", seeded.file_name
+        )
+    elif through != before:
         logger.info("data now run to %s (before: %s)", through, before or "nothing held")
-    else:
-        logger.info("no newer figures: data still run to %s", through)
     forecasted = forecast(as_of=through, db=str(store), horizon_weeks=horizon_weeks)
+    logger.info("track record: %s", fill_track_record_task(store, through))
     page = report(as_of=through, db=str(store), reports_dir=str(reports))
+    status, reasons = ops.run_status(through, failures, stale_after_days=settings.stale_after_days)
     summary = {
+        "status": int(status),
+        "reasons": reasons,
+        "failures": failures,
+        "seeded": seeded.file_name if seeded else None,
         "data_through": through.isoformat(),
         "new_publication": ingested["new"],
         "new_files": ingested["new_files"],
-        "gov_uk_unavailable": str(unavailable) if unavailable else None,
         "forecast": forecasted,
         "report": page,
         "index": str(reports / "index.html"),
     }
     _nightly_artifact(store, summary)
-    announce(store, reports, summary)  # alerts to $CROSSINGS_NOTIFY; never fails the run
+    announce(store, reports, summary)
+    if status is ExitStatus.STALE:
+        for reason in reasons:
+            logger.warning("stale: %s", reason)
+        return Completed(name="Stale", message=one_line("; ".join(reasons)), data=summary)
     return summary
 
 
@@ -364,39 +319,27 @@ def _headline(store: Path) -> str:
 
 
 def _nightly_artifact(store: Path, summary: dict) -> None:
-    fc = summary["forecast"]
-    year_end = fc.get("year_end")
-    if year_end is None:  # not refitted: read the held production forecast back
-        from forecasting.store import read_frame
-
-        held = read_frame(
-            store,
-            "SELECT year, observed_ytd, year_end_p10 AS p10, year_end_p50 AS p50, "
-            "year_end_p90 AS p90 FROM forecasts WHERE as_of = ? AND production",
-            [date.fromisoformat(fc["as_of"])],
-        )
-        year_end = held.iloc[0].to_dict() if not held.empty else None
-    arrived = (
-        "yes: " + ", ".join(summary["new_files"]) if summary["new_publication"] else "no"
-    )
-    if summary["gov_uk_unavailable"]:
-        arrived = f"unknown, GOV.UK unavailable ({summary['gov_uk_unavailable']})"
+    fc, year_end = summary["forecast"], summary["forecast"]["year_end"]
+    arrived = "yes: " + ", ".join(summary["new_files"]) if summary["new_publication"] else "no"
+    if summary["failures"]:
+        arrived = "unknown: " + "; ".join(summary["failures"])
+    if summary["seeded"]:
+        arrived = f"no; the empty store was seeded from the bundled snapshot {summary['seeded']}"
     index = Path(summary["index"]).resolve()
+    status = "stale: " + "; ".join(summary["reasons"]) if summary["reasons"] else "fresh"
     lines = [
         "# Channel crossings: nightly run",
         "",
+        f"- **Status:** {status}",
         f"- **Data through:** {summary['data_through']}",
         f"- **New publication:** {arrived}",
         f"- **Headline:** {_headline(store)}",
+        f"- **Year-end {int(year_end['year'])} forecast:** {year_end['p50']:,.0f} "
+        f"(80% range {year_end['p10']:,.0f} to {year_end['p90']:,.0f}; "
+        f"{int(year_end['observed_ytd']):,} so far)",
+        f"- **Refitted:** {'yes' if fc.get('refitted') else 'no, same publications'}",
+        f"- **Report:** [{index}]({index.as_uri()})",
     ]
-    if year_end:
-        lines.append(
-            f"- **Year-end {int(year_end['year'])} forecast:** {year_end['p50']:,.0f} "
-            f"(80% range {year_end['p10']:,.0f} to {year_end['p90']:,.0f}; "
-            f"{int(year_end['observed_ytd']):,} so far)"
-        )
-    lines.append(f"- **Refitted:** {'yes' if fc.get('refitted') else 'no, same publications'}")
-    lines.append(f"- **Report:** [{index}]({index.as_uri()})")
     create_markdown_artifact(
         "\n".join(lines), key="crossings-nightly", description="nightly run summary"
     )
@@ -431,8 +374,8 @@ def _chunks(dates: list[date], workers: int) -> list[list[date]]:
 
 @flow(name="backfill")
 def backfill(
-    start: date,
-    end: date,
+    start: IsoDate,
+    end: IsoDate,
     every: Annotated[str, Field(pattern=EVERY_PATTERN)] = "1W",
     models: list[str] | None = None,
     db: str | None = None,
@@ -451,89 +394,112 @@ def backfill(
     from other publications.
     """
     logger = get_run_logger()
-    store = resolve_db(db)
-    names = model_names(models)
-    dates = as_of_dates(start, end, every)
+    settings, store, _ = _paths(db)
+    dates, names = ops.check_backfill(store, start, end, every, models, horizon_weeks)
     started = time.perf_counter()
-    reader = AsOfReader(store, end)
-    held = {} if force else held_forecasts(store, dates, horizon_weeks)
-    reads: dict[date, Any] = {}
-    todo: list[date] = []
-    skipped: list[date] = []
-    for d in dates:
-        read = reader.read(d)
-        if read.daily.empty:
-            raise RuntimeError(f"{store}: no figures on or before {d}; ingest releases first")
-        if covers(held.get(d, {}), read.publications, names):
-            skipped.append(d)
-            continue
-        reads[d] = read
-        todo.append(d)
+    reads, skipped = _to_fit(store, dates, end, names, horizon_weeks, force)
+    todo = list(reads)
     logger.info(
-        "backfill %s..%s every %s: %d dates, %d already held from the same publications, "
-        "%d to fit on %s (%d store reads)",
-        start, end, every, len(dates), len(skipped), len(todo), task_runner, reader.reads,
+        f"backfill {start}..{end} every {every} on {task_runner}: {len(dates)} dates, "
+        f"{len(skipped)} already held from the same publications"
     )
-    total, done = len(dates), len(skipped)
-    _tick(done, total, "already held")
-    failures: list[str] = []
-    failed_dates = 0
-    if todo:
-        workers = os.cpu_count() or 2
-        with make_task_runner(task_runner, dask_address, workers) as runner:
-            futures = {
-                runner.submit(
-                    fit_forecasts,
-                    {
-                        "work": [(d, reads[d].daily) for d in chunk],
-                        "first": chunk[0],
-                        "last": chunk[-1],
-                        "horizon_weeks": horizon_weeks,
-                        "models": names,
-                    },
-                ): chunk
-                for chunk in _chunks(todo, workers)
-            }
-            # Fits come back in any order; the flow alone writes them, one short transaction
-            # per chunk of dates.
-            for future in as_completed(list(futures)):
-                chunk = futures[future]
-                try:
-                    results: list[Fit] = future.result()
-                except Exception as exc:
-                    failures.append(f"{chunk[0]}..{chunk[-1]}: {exc}")
-                    failed_dates += len(chunk)
-                    logger.error("fits as of %s..%s failed: %s", chunk[0], chunk[-1], exc)
-                else:
-                    save_fits(store, [(r, slim_read(reads.pop(r.as_of))) for r in results])
-                done += len(chunk)
-                _tick(done, total, f"as of {chunk[0]}..{chunk[-1]}")
-    seconds = time.perf_counter() - started
+    _tick(len(skipped), len(dates), "already held")
+    runner = (task_runner, dask_address)
+    failures = _fit_and_store(store, reads, names, horizon_weeks, runner, done=len(skipped))
+    failed_dates = sum(n for _, n in failures)
     summary = {
         "dates": [d.isoformat() for d in dates],
         "fitted": len(todo) - failed_dates,
         "skipped": len(skipped),
-        "failed": failures,
+        "failed": [text for text, _ in failures],
         "task_runner": task_runner,
-        "seconds": round(seconds, 1),
+        "seconds": round(time.perf_counter() - started, 1),
     }
     if with_report and not failures:
-        summary["report"] = report(as_of=end, db=str(store), reports_dir=reports_dir)
+        reports = reports_dir or str(settings.reports_dir)
+        summary["report"] = report(as_of=end, db=str(store), reports_dir=reports)
     _backfill_artifact(summary, start, end, every, names)
     if failures:
         raise RuntimeError(
-            f"{failed_dates} of {len(todo)} fits failed (the rest are stored): {failures[0]}"
+            f"{failed_dates} of {len(todo)} fits failed (the rest are stored): {failures[0][0]}"
         )
-    logger.info(
-        "backfill stored %d as-of forecasts (%d skipped) in %.1f s",
-        summary["fitted"], len(skipped), seconds,
-    )
+    logger.info("backfill stored %d as-of forecasts in %.1f s", len(todo), summary["seconds"])
     return summary
 
 
-def _backfill_artifact(
-    summary: dict, start: date, end: date, every: str, names: list[str]
-) -> None:
+def _to_fit(
+    store: Path, dates: list[date], end: date, names: list[str], horizon_weeks: int, force: bool
+) -> tuple[dict[date, Any], list[date]]:
+    """The figures as known on each date still to fit, and the dates already held from the same
+    publications (one store read per span of publications, one query for what is held)."""
+    reader = ops.AsOfReader(store, end)
+    held = {} if force else held_forecasts(store, dates, horizon_weeks)
+    reads: dict[date, Any] = {}
+    skipped: list[date] = []
+    for d in dates:
+        read = reader.read(d)
+        if read.daily.empty:
+            raise StoreError(f"{store}: no figures on or before {d}; ingest releases first")
+        if forecast_covers(held.get(d, {}), read.publications, names):
+            skipped.append(d)
+        else:
+            reads[d] = read
+    return reads, skipped
+
+
+def _fit_and_store(
+    store: Path,
+    reads: dict[date, Any],
+    names: list[str],
+    horizon_weeks: int,
+    runner: tuple[str, str | None],
+    *,
+    done: int,
+) -> list[tuple[str, int]]:
+    """Fit the dates on the task runner and store each chunk as it lands; the failed chunks."""
+    failures: list[tuple[str, int]] = []
+    todo, total = list(reads), done + len(reads)
+    if not todo:
+        return failures
+    logger = get_run_logger()
+    workers = os.cpu_count() or 2
+    with make_task_runner(*runner, workers) as task_runner:
+        futures = {
+            task_runner.submit(
+                fit_forecasts,
+                {
+                    "work": [(d, reads[d].daily) for d in chunk],
+                    "first": chunk[0],
+                    "last": chunk[-1],
+                    "horizon_weeks": horizon_weeks,
+                    "models": names,
+                },
+            ): chunk
+            for chunk in _chunks(todo, workers)
+        }
+        # Fits come back in any order; the flow alone writes them, one short transaction per
+        # chunk of dates.
+        for future in as_completed(list(futures)):
+            chunk = futures[future]
+            try:
+                results: list[ForecastFrames] = future.result()
+            except Exception as exc:
+                failures.append((f"{chunk[0]}..{chunk[-1]}: {one_line(exc)}", len(chunk)))
+                logger.error("fits as of %s..%s failed: %s", chunk[0], chunk[-1], exc)
+            else:
+                fits.save_fits(
+                    store,
+                    [
+                        (r, fits.slim_read(reads.pop(d)))
+                        for d, r in zip(chunk, results, strict=True)
+                    ],
+                )
+            done += len(chunk)
+            _tick(done, total, f"as of {chunk[0]}..{chunk[-1]}")
+    return failures
+
+
+def _backfill_artifact(summary: dict, start: date, end: date, every: str, names: list[str]) -> None:
     lines = [
         "# Channel crossings: backfill",
         "",

@@ -85,7 +85,7 @@ def compute_alerts(
     db: str | Path, facts: RunFacts, settings: Settings | None = None
 ) -> list[Alert]:
     """Every alert that applies after this run (announced or not; the caller filters)."""
-    from forecasting.release import london_today
+    from forecasting.calendar import london_today
     from forecasting.store import latest_daily
 
     settings = settings or Settings()

@@ -100,6 +100,11 @@ class BacktestResult:
     weekly: pd.DataFrame  # the frames' weekly rows + origin_kind, actual, naive
     year_end: pd.DataFrame  # the frames' year_end rows + origin_kind, actual
 
+    @property
+    def scores(self) -> pd.DataFrame:
+        """One row per model (see `summarise`)."""
+        return summarise(self)
+
 
 def _weekly_truth(daily: pd.DataFrame) -> pd.Series:
     """Totals of complete Monday-Sunday weeks, indexed by the Sunday (a date)."""

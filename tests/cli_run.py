@@ -72,6 +72,10 @@ def child_env(**extra: str) -> dict[str, str]:
         DO_NOT_TRACK="1",
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         CROSSINGS_GOVUK_URL=env.get("CROSSINGS_GOVUK_URL", "http://127.0.0.1:9"),
+        # Flow commands write their full log there: never into the repository's data/.
+        CROSSINGS_LOG_DIR=env.get(
+            "CROSSINGS_LOG_DIR", str(Path(tempfile.gettempdir()) / "crossings-test-logs")
+        ),
     )
     env.update(extra)
     return env

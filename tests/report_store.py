@@ -20,7 +20,11 @@ SUNDAYS = [date(2026, 1, 4) + timedelta(weeks=k) for k in range(7)]  # 4 Jan to 
 
 
 def forecast_payload(
-    as_of: date, *, observed_ytd: int = 1000, weeks: int = 13, level: float = 300.0,
+    as_of: date,
+    *,
+    observed_ytd: int = 1000,
+    weeks: int = 13,
+    level: float = 300.0,
     p50: float = 9400.0,
 ) -> dict[str, Any]:
     """A hand-made forecast in the engine's JSON shape (the report must not need the engine)."""
@@ -30,16 +34,27 @@ def forecast_payload(
     for k in range(weeks):
         mean = level + 40 * k
         rows.append(
-            {"week_ending": (first + timedelta(weeks=k)).isoformat(), "mean": mean,
-             "p10": mean * 0.5, "p50": mean * 0.95, "p90": mean * 1.7}
+            {
+                "week_ending": (first + timedelta(weeks=k)).isoformat(),
+                "mean": mean,
+                "p10": mean * 0.5,
+                "p50": mean * 0.95,
+                "p90": mean * 1.7,
+            }
         )
     return {
         "as_of": as_of.isoformat(),
         "model": "ensemble",
         "weekly": rows,
-        "year_end": {"year": as_of.year, "observed_ytd": observed_ytd, "mean": p50 + 100,
-                     "p10": p50 - 1400, "p50": p50, "p90": p50 + 1800,
-                     "prob_exceeds": {"2025": 0.35, "2024": 0.5, "2023": 0.9}},
+        "year_end": {
+            "year": as_of.year,
+            "observed_ytd": observed_ytd,
+            "mean": p50 + 100,
+            "p10": p50 - 1400,
+            "p50": p50,
+            "p90": p50 + 1800,
+            "prob_exceeds": {"2025": 0.35, "2024": 0.5, "2023": 0.9},
+        },
     }
 
 
@@ -51,8 +66,6 @@ def build_store(folder: Path, *, note: str | None = HOSTILE_NOTE) -> Path:
     db = folder / "crossings.duckdb"
     ingest_source(db, write_release(folder / "raw", RELEASED, daily=rows))
     return db
-
-
 
 
 def store_with_forecasts(folder: Path) -> Path:

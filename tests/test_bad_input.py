@@ -375,7 +375,13 @@ CASES: list[Case] = [
         "appears twice",
         lambda d, r: _duplicate_member(d),
     ),
-    Case("not_a_file", "--source is a folder", 2, "is not a regular file", lambda d, r: d),
+    Case(
+        "not_a_file",
+        "--source is a folder with no publications in it",
+        2,
+        "holds no .ods or .html publications",
+        lambda d, r: d,
+    ),
     Case(
         "device_file",
         "--source /dev/zero (endless)",
@@ -570,8 +576,15 @@ OWN_TESTS = [
     "test_paths.py",
     "test_ingest_govuk.py",
     "test_store_faults.py",
+    "test_cli_bounds.py",
 ]
-OUTCOME_FILES = ("test_faults.py", "test_paths.py", "test_ingest_govuk.py", "test_store_faults.py")
+OUTCOME_FILES = (
+    "test_faults.py",
+    "test_paths.py",
+    "test_ingest_govuk.py",
+    "test_store_faults.py",
+    "test_cli_bounds.py",
+)
 
 
 def _md_rows() -> list[list[str]]:

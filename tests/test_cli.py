@@ -1,6 +1,7 @@
 """The `crossings` commands that need no Prefect: forecast, backtest, report, and argument errors.
 
-`run` and `backfill` go through Prefect and are tested in test_flows.py and test_overlap.py.
+`run` and `backfill` go through Prefect and are tested in test_flows.py and test_overlap.py; the
+bounds on every argument, through the real command, in test_cli_bounds.py.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def _imports_after(argv: list[str]) -> tuple[int, list[str]]:
     return done.returncode, eval(line.removeprefix("HEAVY "))  # a list literal we printed
 
 
+@pytest.mark.integration
 def test_library_commands_do_not_start_prefect(
     store: Path, tmp_path: Path, latest_release: Path
 ) -> None:
@@ -51,8 +53,17 @@ def test_library_commands_do_not_start_prefect(
     status, heavy = _imports_after(["ytd", "--db", str(store)])
     assert (status, heavy) == (0, [])
     status, heavy = _imports_after(
-        ["forecast", "--as-of", "2026-02-26", "--db", str(store), "--horizon-weeks", "2",
-         "--output", str(tmp_path / "f.json")]
+        [
+            "forecast",
+            "--as-of",
+            "2026-02-26",
+            "--db",
+            str(store),
+            "--horizon-weeks",
+            "2",
+            "--output",
+            str(tmp_path / "f.json"),
+        ]
     )
     assert status == 0 and "prefect" not in heavy  # (prophet itself imports plotly)
     # Argument mistakes are caught before anything heavy is imported.
@@ -90,16 +101,26 @@ def test_forecast_writes_exactly_the_json_contract(store: Path, tmp_path: Path) 
     assert production["year_end_p50"] == pytest.approx(year_end["p50"])
 
 
-def test_forecast_to_stdout_is_only_json(
-    store: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_forecast_to_stdout_is_only_json(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from forecasting.store import read_frame
+
     argv = ["forecast", "--as-of", "2026-01-31", "--db", str(store), "--horizon-weeks", "4"]
     assert main(argv) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["as_of"] == "2026-01-31" and len(payload["weekly"]) == 4
-    # Seeded: the same forecast twice is the same JSON.
+    # Seeded: the same forecast twice is the same JSON; the second is read back from the store
+    # (held from the same publications), as the flows do, not fitted again.
+    created = read_frame(str(store), "SELECT created_at FROM forecasts")["created_at"].tolist()
     assert main(argv) == 0
     assert json.loads(capsys.readouterr().out) == payload
+    assert read_frame(str(store), "SELECT created_at FROM forecasts")["created_at"].tolist() == (
+        created
+    )
+    # --force refits (same figures, new rows).
+    assert main([*argv, "--force"]) == 0
+    assert json.loads(capsys.readouterr().out) == payload
+    refitted = read_frame(str(store), "SELECT created_at FROM forecasts")["created_at"].tolist()
+    assert refitted != created
 
 
 @pytest.mark.parametrize(
@@ -113,6 +134,11 @@ def test_forecast_to_stdout_is_only_json(
         ["backfill", "--start", "2025-06-01", "--end", "2025-06-30", "--dask-address", "tcp://x:1"],
         ["backtest", "--start", "2025-06-01", "--end", "2025-06-30", "--every", "2M"],
         ["backtest", "--start", "2025-06-01", "--end", "2025-06-30", "--year-end-years", "2025-21"],
+        ["backtest", "--start", "2025-06-01", "--end", "2025-06-30", "--models", "oracle"],
+        ["backtest", "--start", "2025-06-01", "--end", "2025-06-30", "--every", "3D"],
+        ["forecast", "--as-of", "2026-02-27"],
+        ["forecast", "--horizon-weeks", "105"],
+        ["ytd", "--as-of", "2026-03-01"],
     ],
 )
 def test_bad_arguments_are_one_line_exit_2(
@@ -136,8 +162,20 @@ def test_backtest_stores_three_tables_and_prints_scores(
 ) -> None:
     from forecasting.store import read_frame
 
-    argv = ["backtest", "--start", "2025-09-01", "--end", "2025-10-31", "--every", "4W",
-            "--models", "seasonal_naive", "ensemble", "--db", str(store)]
+    argv = [
+        "backtest",
+        "--start",
+        "2025-09-01",
+        "--end",
+        "2025-10-31",
+        "--every",
+        "4W",
+        "--models",
+        "seasonal_naive",
+        "ensemble",
+        "--db",
+        str(store),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "seasonal_naive" in out and "ensemble" in out
@@ -156,13 +194,16 @@ def test_backtest_stores_three_tables_and_prints_scores(
     assert main([*argv, "--year-end-years", "2024-2024"]) == 0
     year_end = read_frame(str(store), "SELECT DISTINCT origin FROM backtest_year_end ORDER BY 1")
     assert [d.date() for d in year_end["origin"]] == [
-        date(2024, 3, 31), date(2024, 6, 30), date(2024, 9, 30), date(2025, 9, 30)
+        date(2024, 3, 31),
+        date(2024, 6, 30),
+        date(2024, 9, 30),
+        date(2025, 9, 30),
     ]
 
 
 def test_as_of_reads_for_backtest_match_the_store(store: Path) -> None:
     """Backtests read once per span of publications; each origin still sees only its past."""
-    from flows.core import AsOfReader
+    from forecasting.operations import AsOfReader
     from forecasting.store import read_as_of
 
     reader = AsOfReader(store, date(2025, 12, 31))
@@ -179,3 +220,42 @@ def test_report_command_writes_index(store: Path, tmp_path: Path) -> None:
     assert (reports / "index.html").is_file()
     assert (reports / "2026-02-26" / "index.html").is_file()
     assert os.environ.get("CROSSINGS_DB") == env_db
+
+
+def test_backtest_takes_the_same_every_as_backfill(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One --every grammar: 7D is one week for a backtest as for a backfill."""
+    from forecasting.store import read_frame
+
+    argv = [
+        "backtest",
+        "--start",
+        "2025-09-01",
+        "--end",
+        "2025-09-30",
+        "--every",
+        "7D",
+        "--models",
+        "seasonal_naive",
+        "--db",
+        str(store),
+    ]
+    assert main(argv) == 0
+    assert "every 7D" in capsys.readouterr().out
+    origins = read_frame(str(store), "SELECT DISTINCT origin FROM backtest_forecasts ORDER BY 1")
+    assert [d.date() for d in origins["origin"]] == [
+        date(2025, 9, 7),
+        date(2025, 9, 14),
+        date(2025, 9, 21),
+        date(2025, 9, 28),
+    ]
+
+
+def test_help_lists_the_library_models(capsys: pytest.CaptureFixture[str]) -> None:
+    from forecasting.models import MODEL_NAMES
+
+    for command in ("backtest", "backfill"):
+        assert main([command, "--help"]) == 0
+        text = " ".join(capsys.readouterr().out.split())
+        assert ", ".join(MODEL_NAMES) in text, text

@@ -1,13 +1,16 @@
 """Faults around a correct pipeline: GOV.UK misbehaving, processes killed, writers racing.
 
 GOV.UK faults use the real HTTP server of tests/govuk_server.py on 127.0.0.1 (no mocks of
-httpx). Processes are the real `crossings` command, killed with SIGKILL at random moments; the
-store must then open with either its earlier state or the new one whole. `OUTCOMES` states the
+httpx). Processes are the real `crossings` command, killed with SIGKILL at random moments (the
+store must then open with either its earlier state or the new one whole) or stopped with SIGTERM
+or SIGINT (every process it started must be gone too). A first run on a machine with no route
+to GOV.UK must still write a report, from the bundled snapshot. `OUTCOMES` states the
 exit status and message each case asserts; RELIABILITY.md is checked against it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -33,6 +36,9 @@ from forecasting.sources.http import INGEST_HINT, Retry
 
 FAST = Retry(attempts=3, backoff=0.01, max_delay=0.05)
 
+# Every test here runs the real command in a subprocess or a local HTTP server.
+pytestmark = pytest.mark.integration
+
 # case id -> (exit status, fragment of the one stderr line, or of stdout when the status is 0)
 OUTCOMES = {
     "govuk_down": (3, "GOV.UK could not be reached"),
@@ -44,8 +50,11 @@ OUTCOMES = {
     "concurrent_writers": (0, "stored"),
     "older_after_newer": (0, "kept as history (a newer one is held)"),
     "same_release_twice": (0, "already held"),
-    "reports_dir_read_only": (1, "cannot write the report to"),
-    "reports_dir_is_a_file": (1, "it is not a folder"),
+    "reports_dir_read_only": (5, "cannot write the report to"),
+    "reports_dir_is_a_file": (5, "it is not a folder"),
+    "sigterm_during_backfill": (143, "stopped by SIGTERM"),
+    "sigint_during_backfill": (130, "stopped by SIGINT"),
+    "first_run_offline": (10, "seeded it from the bundled snapshot"),
 }
 
 
@@ -167,13 +176,25 @@ def test_sigkill_during_ingest_leaves_old_or_new_state_whole(
 
 
 @pytest.mark.slow
-def test_sigkill_during_backfill_leaves_whole_forecasts(
-    store_copy: Path, tmp_path: Path
-) -> None:
+def test_sigkill_during_backfill_leaves_whole_forecasts(store_copy: Path, tmp_path: Path) -> None:
     """Kill a backfill once it has stored some forecasts: each stored forecast has all its
     weeks, and a rerun completes what is missing."""
-    args = ["backfill", "--start", "2025-06-01", "--end", "2025-12-28", "--every", "2W",
-            "--models", "seasonal_naive", "profile", "--horizon-weeks", "4", "--db", store_copy]
+    args = [
+        "backfill",
+        "--start",
+        "2025-06-01",
+        "--end",
+        "2025-12-28",
+        "--every",
+        "2W",
+        "--models",
+        "seasonal_naive",
+        "profile",
+        "--horizon-weeks",
+        "4",
+        "--db",
+        store_copy,
+    ]
     started = start_cli(args)
     deadline = time.monotonic() + 150
     while time.monotonic() < deadline and _forecasts_held(store_copy) < 3:
@@ -265,8 +286,9 @@ def test_older_release_after_newer_is_kept_as_history(
     assert OUTCOMES["older_after_newer"][1] in run.stdout
     con = duckdb.connect(str(db_path), read_only=True)
     try:
-        sources = {p for (p,) in con.execute("SELECT DISTINCT publication FROM daily_arrivals")
-                   .fetchall()}
+        sources = {
+            p for (p,) in con.execute("SELECT DISTINCT publication FROM daily_arrivals").fetchall()
+        }
     finally:
         con.close()
     assert sources == {newer.name}
@@ -294,8 +316,9 @@ def test_read_only_reports_dir_fails_clearly_and_keeps_the_report(
     """chmod 555 alone does not stop root, so the child also drops CAP_DAC_OVERRIDE/FOWNER
     from its capability bounding set: then the permission bits really refuse the write."""
     reports = tmp_path / "reports"
-    first = run_cli(["report", "--db", store_copy, "--reports-dir", reports,
-                     "--as-of", "2026-02-20"])
+    first = run_cli(
+        ["report", "--db", store_copy, "--reports-dir", reports, "--as-of", "2026-02-20"]
+    )
     assert first.status == 0, first.stderr[-1500:]
     kept = _tree(reports)
     assert kept
@@ -321,3 +344,168 @@ def test_reports_dir_that_is_a_file_fails_clearly(store_copy: Path, tmp_path: Pa
     status, fragment = OUTCOMES["reports_dir_is_a_file"]
     assert_one_line_refusal(run, status, fragment)
     assert target.read_bytes() == b"not a folder"
+
+
+# ------------------------------------------------------------------------------------------
+# Stopped by a signal: nothing the command started outlives it
+
+
+def _descendants(pid: int) -> dict[int, str]:
+    import psutil
+
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return {}
+    names = {}
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            names[child.pid] = " ".join(child.cmdline())[:120]
+    return names
+
+
+def _alive(pids: dict[int, str]) -> dict[int, str]:
+    import psutil
+
+    alive = {}
+    for pid, cmd in pids.items():
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                alive[pid] = cmd
+        except psutil.NoSuchProcess:
+            pass
+    return alive
+
+
+def _session_members(sid: int) -> list[int]:
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid and fields[0] != "Z":  # session id; not a zombie
+                members.append(int(entry.name))
+    return members
+
+
+def _stop_backfill(
+    store: Path, tmp_path: Path, signum: signal.Signals, moment: str, runner: str
+) -> tuple[object, dict[int, str], int]:
+    """Start a backfill, send `signum` to its main process only (as a scheduler does) at
+    `moment`; its run, every process it had started by then, and its pid (its session id)."""
+    env = child_env(PREFECT_HOME=str(tmp_path / "prefect-home"))
+    env.pop("PREFECT_API_URL", None)
+    args = [
+        "backfill",
+        "--start",
+        "2025-01-05",
+        "--end",
+        "2025-12-28",
+        "--every",
+        "1W",
+        "--models",
+        "seasonal_naive",
+        "profile",
+        "--horizon-weeks",
+        "4",
+        "--task-runner",
+        runner,
+        "--db",
+        store,
+    ]
+    started = start_cli(args, env=env)
+    pid, deadline = started[0].pid, time.monotonic() + 240
+    seen: dict[int, str] = {}
+    while time.monotonic() < deadline and started[0].poll() is None:
+        seen |= _descendants(pid)
+        server_up = any("uvicorn" in cmd for cmd in seen.values())
+        if (moment == "starting" and server_up) or (
+            moment == "fitting" and _forecasts_held(store) >= 1
+        ):
+            break
+        time.sleep(0.2)
+    assert started[0].poll() is None, "the backfill ended before the signal"
+    seen |= _descendants(pid)
+    os.kill(pid, signum)
+    return finish_cli(started, timeout=120), seen, pid
+
+
+def _assert_stopped_cleanly(run, seen: dict[int, str], pid: int, case: str) -> None:  # noqa: ANN001
+    status, fragment = OUTCOMES[case]
+    assert run.status == status, run.stderr[-2000:]
+    assert "Traceback" not in run.stderr
+    problems = [line for line in run.lines if line.startswith("crossings:")]
+    assert len(problems) == 1 and fragment in problems[0], run.stderr[-1500:]
+    deadline = time.monotonic() + 5  # children reparented a moment ago may still be exiting
+    while _alive(seen) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _alive(seen) == {}, f"left running: {_alive(seen)}\n{run.stderr[-1500:]}"
+    assert _session_members(pid) == []
+    assert any("uvicorn" in cmd for cmd in seen.values()), seen  # the server had started
+
+
+@pytest.mark.parametrize(("moment", "runner"), [("starting", "threads"), ("fitting", "processes")])
+def test_sigterm_during_backfill_leaves_no_process(
+    moment: str, runner: str, store_copy: Path, tmp_path: Path
+) -> None:
+    """SIGTERM while Prefect's server starts, or while process-pool workers fit: the command
+    stops them all, exits 143 with one line, and every stored forecast is whole."""
+    run, seen, pid = _stop_backfill(store_copy, tmp_path, signal.SIGTERM, moment, runner)
+    print(f"SIGTERM while {moment}: {len(seen)} processes, stopped after {run.seconds:.1f} s")
+    _assert_stopped_cleanly(run, seen, pid, "sigterm_during_backfill")
+    assert _forecast_problems(store_copy, horizon=4) == []
+
+
+def test_sigint_during_backfill_leaves_no_process(store_copy: Path, tmp_path: Path) -> None:
+    """SIGINT (Ctrl-C) while fitting in threads: the same clean stop, exit 130."""
+    run, seen, pid = _stop_backfill(store_copy, tmp_path, signal.SIGINT, "fitting", "threads")
+    _assert_stopped_cleanly(run, seen, pid, "sigint_during_backfill")
+    assert _forecast_problems(store_copy, horizon=4) == []
+
+
+# ------------------------------------------------------------------------------------------
+# The first run on a machine with no route to GOV.UK
+
+
+def test_first_run_offline_writes_the_report_from_the_bundled_snapshot(tmp_path: Path) -> None:
+    """`crossings run` as the README's first command, in an empty folder, with GOV.UK refusing
+    connections and a fresh Prefect home: the report is written from the bundled snapshot, the
+    run exits 10 (stale) in a few lines, with no traceback."""
+    from forecasting.bundled import SNAPSHOT_NAME
+
+    cwd = tmp_path / "fresh-clone"
+    cwd.mkdir()
+    env = child_env(
+        CROSSINGS_GOVUK_URL=f"http://127.0.0.1:{_free_port()}",
+        PREFECT_HOME=str(tmp_path / "prefect-home"),
+    )
+    for name in list(env):
+        if (
+            name.startswith("CROSSINGS_")
+            and name != "CROSSINGS_GOVUK_URL"
+            or (name == "PREFECT_API_URL")
+        ):
+            env.pop(name)
+    run = run_cli(["run"], cwd=cwd, env=env, timeout=240)
+    printed = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
+    print(f"first run offline: {run.seconds:.1f} s, {len(printed)} lines, exit {run.status}")
+    status, fragment = OUTCOMES["first_run_offline"]
+    assert run.status == status, run.stderr[-2000:]
+    assert "Traceback" not in run.stdout + run.stderr
+    assert len(printed) <= 6, printed
+    assert any(fragment in line and SNAPSHOT_NAME in line for line in printed), printed
+    assert any("GOV.UK could not be reached" in line and INGEST_HINT in line for line in printed)
+    assert (cwd / "reports" / "index.html").is_file()
+    page = (cwd / "reports" / "2026-02-26" / "index.html").read_text(encoding="utf-8")
+    assert "Stale data" in page
+    logs = list((cwd / "data" / "logs").glob("run-*.log"))
+    assert len(logs) == 1 and f"full log: {logs[0].relative_to(cwd)}" in printed[-1]
+    con = duckdb.connect(str(cwd / "data" / "crossings.duckdb"), read_only=True)
+    try:
+        held = con.execute("SELECT file_name, discovered_via FROM publications").fetchall()
+    finally:
+        con.close()
+    assert held == [(SNAPSHOT_NAME, "bundled_snapshot")]
+    assert run.seconds < 120, f"{run.seconds:.0f} s"

@@ -1,9 +1,11 @@
 """The Prefect flows in-process, against one temporary Prefect API for the module.
 
 What matters here: a nightly run stores a forecast and a report and says what changed; an
-unchanged release is not refitted; GOV.UK being down does not stop the run but a failed step
-does, leaving the last good report; backfills store one forecast per as-of date, and a Dask
-cluster of processes gives exactly what the default thread runner gives.
+unchanged release is not refitted; a source that fails (GOV.UK down, a bad file from it, one of
+its two publications) does not stop the run but makes it "Stale", while a failed step does stop
+it, leaving the last good report; an empty store with GOV.UK out of reach is seeded from the
+bundled snapshot; backfills store one forecast per as-of date, and a Dask cluster of processes
+gives exactly what the default thread runner gives.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from flows import core
 from forecasting.models import DEFAULT_MODELS
 
 FAST_MODELS = ["seasonal_naive", "ensemble"]
+FRESH = "100000"  # CROSSINGS_STALE_AFTER_DAYS for runs whose figures must count as fresh
+
+pytestmark = pytest.mark.integration  # every test here runs flows against a Prefect API
 
 
 @pytest.fixture(scope="module")
@@ -66,59 +70,26 @@ def _weeks(db: Path) -> pd.DataFrame:
     return read_frame(db, "SELECT * FROM forecast_weeks ORDER BY as_of, model, week_ending")
 
 
-# --- plain helpers -----------------------------------------------------------------------------
-
-
-def test_as_of_dates_include_both_ends() -> None:
-    dates = core.as_of_dates(date(2025, 6, 1), date(2025, 8, 31), "1W")
-    assert len(dates) == 14
-    assert dates[0] == date(2025, 6, 1) and dates[-1] == date(2025, 8, 31)
-    assert core.as_of_dates(date(2025, 6, 1), date(2025, 6, 1), "4W") == [date(2025, 6, 1)]
-    assert len(core.as_of_dates(date(2025, 6, 1), date(2025, 6, 30), "7D")) == 5
-
-
-@pytest.mark.parametrize("every", ["", "0W", "1M", "weekly", "-1W"])
-def test_bad_every_is_refused(every: str) -> None:
-    with pytest.raises(ValueError, match="1W"):
-        core.as_of_dates(date(2025, 6, 1), date(2025, 8, 31), every)
-
-
-def test_unknown_model_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown model"):
-        core.model_names(["ensemble", "crystal_ball"])
-
-
-def test_as_of_reader_gives_read_as_of(held_store: Path) -> None:
-    """Reading once per span of publications changes nothing: same figures, rule, publications."""
-    from forecasting.store import read_as_of
-
-    dates = [
-        date(2025, 6, 1), date(2025, 11, 12), date(2025, 11, 13), date(2025, 12, 20),
-        date(2026, 1, 31), date(2026, 2, 19), date(2026, 2, 26),
-    ]
-    reader = core.AsOfReader(held_store, dates[-1])
-    for d in dates:
-        direct, cached = read_as_of(held_store, d), reader.read(d)
-        pd.testing.assert_frame_equal(cached.daily, direct.daily)
-        pd.testing.assert_frame_equal(cached.weekly, direct.weekly, check_dtype=False)
-        assert (cached.rule, cached.publications) == (direct.rule, direct.publications), d
-    assert reader.reads < len(dates)
-
-
 # --- nightly -----------------------------------------------------------------------------------
 
 
 def test_nightly_stores_forecast_report_and_artifact(
-    prefect_api: None, store: Path, tmp_path: Path, latest_release: Path,
+    prefect_api: None,
+    store: Path,
+    tmp_path: Path,
+    latest_release: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     from flows.pipeline import nightly
 
+    monkeypatch.setenv("CROSSINGS_STALE_AFTER_DAYS", FRESH)  # read when the run starts
     reports = tmp_path / "reports"
-    summary = nightly(source=str(latest_release), db=str(store), reports_dir=str(reports))
+    state = nightly(
+        source=str(latest_release), db=str(store), reports_dir=str(reports), return_state=True
+    )
+    summary = state.result()
+    assert (state.name, summary["status"], summary["reasons"]) == ("Completed", 0, [])
     assert summary["data_through"] == "2026-02-26"
     assert summary["new_publication"] is True
     assert summary["forecast"]["refitted"] is True
@@ -128,22 +99,28 @@ def test_nightly_stores_forecast_report_and_artifact(
     assert (reports / "index.html").is_file()
     assert (reports / "2026-02-26" / "index.html").is_file()
 
-    with get_client(sync_client=True) as client:
-        artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["crossings-nightly"]))
-        )
-    assert artifacts, "the nightly run leaves a markdown artifact"
-    text = artifacts[0].data
+    text = _artifact("crossings-nightly")
     assert "2026-02-26" in text and "people crossed" in text and "index.html" in text
+    assert "**Status:** fresh" in text
 
-    # The same release again: nothing new, so the forecast is not refitted.
+    # The same release again: nothing new, so the forecast is not refitted; with the default
+    # staleness (8 days) the same figures now make the run "Stale", saying why.
+    monkeypatch.delenv("CROSSINGS_STALE_AFTER_DAYS")
     created = _created_at(store)
     started = time.perf_counter()
-    again = nightly(source=str(latest_release), db=str(store), reports_dir=str(reports))
+    state = nightly(
+        source=str(latest_release), db=str(store), reports_dir=str(reports), return_state=True
+    )
+    again = state.result()
     print(f"unchanged nightly: {time.perf_counter() - started:.1f} s")
     assert again["new_publication"] is False
     assert again["forecast"]["refitted"] is False
     assert _created_at(store) == created
+    assert (state.name, state.is_completed(), again["status"]) == ("Stale", True, 10)
+    assert "days ago (stale after 8)" in state.message
+    assert "**Status:** stale: the figures end on 26 February 2026" in _artifact(
+        "crossings-nightly"
+    )
 
     # A failing step fails the run and leaves the last good report in place.
     index_before = (reports / "index.html").read_bytes()
@@ -158,6 +135,18 @@ def test_nightly_stores_forecast_report_and_artifact(
     assert (reports / "index.html").read_bytes() == index_before
 
 
+def _artifact(key: str) -> str:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
+        )
+    assert artifacts, f"the run leaves a markdown artifact {key}"
+    return max(artifacts, key=lambda a: a.created).data
+
+
 def _created_at(db: Path) -> list:
     from forecasting.store import read_frame
 
@@ -166,50 +155,107 @@ def _created_at(db: Path) -> list:
     ].tolist()
 
 
+def _govuk_fails(monkeypatch: pytest.MonkeyPatch, error: Exception) -> list[int]:
+    """GOV.UK's ingest raises `error` (counting the calls); no CROSSINGS_SOURCE."""
+    import forecasting.ingest
+
+    calls: list[int] = []
+
+    def failing(*args: object, **kwargs: object) -> None:
+        calls.append(1)
+        raise error
+
+    monkeypatch.setattr(forecasting.ingest, "ingest_from_govuk", failing)
+    monkeypatch.delenv("CROSSINGS_SOURCE", raising=False)
+    monkeypatch.setenv("CROSSINGS_STALE_AFTER_DAYS", FRESH)
+    return calls
+
+
 def test_nightly_carries_on_when_govuk_is_down(
     prefect_api: None, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The GOV.UK step is retried (only it), then the run goes on with the data held."""
-    import forecasting.ingest
+    """Prefect does not retry (the library does); the run goes on with the data held, Stale."""
     from flows import pipeline
     from forecasting.errors import SourceUnavailable
 
-    calls: list[int] = []
-
-    def down(*args: object, **kwargs: object) -> None:
-        calls.append(1)
-        raise SourceUnavailable("https://www.gov.uk", "connection refused")
-
-    monkeypatch.setattr(forecasting.ingest, "ingest_from_govuk", down)
-    monkeypatch.setattr(pipeline, "FETCH_RETRY_DELAYS", [0, 0, 0])
-    monkeypatch.delenv("CROSSINGS_SOURCE", raising=False)
-    summary = pipeline.nightly(db=str(store), reports_dir=str(tmp_path / "reports"))
-    assert len(calls) == 4  # one try and three retries
-    assert "connection refused" in summary["gov_uk_unavailable"]
-    assert summary["new_publication"] is False
+    calls = _govuk_fails(monkeypatch, SourceUnavailable("https://www.gov.uk", "connection refused"))
+    state = pipeline.nightly(
+        db=str(store), reports_dir=str(tmp_path / "reports"), return_state=True
+    )
+    summary = state.result()
+    assert len(calls) == 1
+    assert (state.name, summary["status"]) == ("Stale", 10)
+    assert "connection refused" in summary["failures"][0] and "connection refused" in state.message
+    assert summary["new_publication"] is False and summary["seeded"] is None
     assert (tmp_path / "reports" / "index.html").is_file()
 
 
-def test_bad_release_is_not_retried_and_fails_the_run(
+def test_bad_release_from_govuk_does_not_sink_the_night(
     prefect_api: None, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import forecasting.ingest
+    """A bad file from GOV.UK is not retried; the night goes on with what is held, and says so."""
     from flows import pipeline
     from forecasting.errors import BadInput
 
-    calls: list[int] = []
-
-    def bad(*args: object, **kwargs: object) -> None:
-        calls.append(1)
-        raise BadInput("release.ods", "sheet SB_01 is missing")
-
-    monkeypatch.setattr(forecasting.ingest, "ingest_from_govuk", bad)
-    monkeypatch.setattr(pipeline, "FETCH_RETRY_DELAYS", [0, 0, 0])
-    monkeypatch.delenv("CROSSINGS_SOURCE", raising=False)
-    with pytest.raises(BadInput):
-        pipeline.nightly(db=str(store), reports_dir=str(tmp_path / "reports"))
+    calls = _govuk_fails(monkeypatch, BadInput("release.ods", "sheet SB_01 is missing"))
+    summary = pipeline.nightly(db=str(store), reports_dir=str(tmp_path / "reports"))
     assert len(calls) == 1
-    assert not (tmp_path / "reports").exists()
+    assert summary["status"] == 10
+    assert summary["failures"] == ["release.ods: sheet SB_01 is missing"]
+    assert (tmp_path / "reports" / "index.html").is_file()
+
+
+def test_one_publication_failing_keeps_the_other(
+    prefect_api: None,
+    store: Path,
+    tmp_path: Path,
+    latest_release: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GOV.UK's ingest stored the release but the page failed: stored, forecast, Stale."""
+    from dataclasses import dataclass
+
+    import forecasting.ingest
+    from flows import pipeline
+
+    @dataclass
+    class Partial:  # the shape ingest_from_govuk returns: outcomes and failures
+        outcomes: list
+        failures: list
+
+    def release_only(db_path: object, **kwargs: object) -> Partial:
+        stored = forecasting.ingest.ingest_source(db_path, latest_release)
+        return Partial([stored], ["last 7 days page: HTTP 503"])
+
+    monkeypatch.setattr(forecasting.ingest, "ingest_from_govuk", release_only)
+    monkeypatch.delenv("CROSSINGS_SOURCE", raising=False)
+    monkeypatch.setenv("CROSSINGS_STALE_AFTER_DAYS", FRESH)
+    summary = pipeline.nightly(db=str(store), reports_dir=str(tmp_path / "reports"))
+    assert summary["new_publication"] is True and summary["data_through"] == "2026-02-26"
+    assert (summary["status"], summary["failures"]) == (10, ["last 7 days page: HTTP 503"])
+    assert summary["forecast"]["refitted"] is True
+
+
+def test_empty_store_and_govuk_down_seeds_the_bundled_snapshot(
+    prefect_api: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows import pipeline
+    from forecasting.bundled import SNAPSHOT_NAME
+    from forecasting.errors import SourceUnavailable
+    from forecasting.store import read_frame
+
+    _govuk_fails(monkeypatch, SourceUnavailable("https://www.gov.uk", "connection refused"))
+    db, reports = tmp_path / "new" / "crossings.duckdb", tmp_path / "reports"
+    state = pipeline.nightly(db=str(db), reports_dir=str(reports), return_state=True)
+    summary = state.result()
+    assert (state.name, summary["status"], summary["seeded"]) == ("Stale", 10, SNAPSHOT_NAME)
+    assert summary["data_through"] == "2026-02-26"
+    held = read_frame(db, "SELECT file_name, discovered_via FROM publications")
+    assert held.to_dict("records") == [
+        {"file_name": SNAPSHOT_NAME, "discovered_via": "bundled_snapshot"}
+    ]
+    assert (reports / "index.html").is_file()
+    assert "seeded from the bundled snapshot" in _artifact("crossings-nightly")
 
 
 def test_cli_run_bad_source_is_one_line_exit_2(
@@ -219,12 +265,24 @@ def test_cli_run_bad_source_is_one_line_exit_2(
 
     bad = tmp_path / "not_a_release.ods"
     bad.write_text("hello")
-    status = main(["run", "--source", str(bad), "--db", str(store),
-                   "--reports-dir", str(tmp_path / "reports")])
+    status = main(
+        [
+            "run",
+            "--source",
+            str(bad),
+            "--db",
+            str(store),
+            "--reports-dir",
+            str(tmp_path / "reports"),
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2
-    assert err[-1].startswith("crossings: ") and "not_a_release.ods" in err[-1]
+    assert len(err) == 2, err  # the refusal, then where the full log is
+    assert err[0].startswith("crossings: ") and "not_a_release.ods" in err[0]
+    assert err[1].startswith("full log: ")
     assert not any("Traceback" in line for line in err)
+    assert "not_a_release.ods" in Path(err[1].removeprefix("full log: ")).read_text()
 
 
 # --- backfill ----------------------------------------------------------------------------------
@@ -238,7 +296,10 @@ def test_backfill_stores_one_forecast_per_week_and_skips_held(
     ticks: list[tuple[int, int]] = []
     with progress_to(lambda done, total, what: ticks.append((done, total))):
         summary = backfill(
-            start=date(2025, 6, 1), end=date(2025, 8, 31), every="1W", models=FAST_MODELS,
+            start=date(2025, 6, 1),
+            end=date(2025, 8, 31),
+            every="1W",
+            models=FAST_MODELS,
             db=str(store),
         )
     assert summary["fitted"] == 14 and summary["skipped"] == 0
@@ -247,13 +308,17 @@ def test_backfill_stores_one_forecast_per_week_and_skips_held(
     assert set(held["model"]) == set(FAST_MODELS)
     assert held.groupby("as_of")["production"].sum().eq(1).all()
     assert (held["as_of"].min(), held["as_of"].max()) == (
-        pd.Timestamp("2025-06-01"), pd.Timestamp("2025-08-31")
+        pd.Timestamp("2025-06-01"),
+        pd.Timestamp("2025-08-31"),
     )
     assert len(_weeks(store)) == 14 * len(FAST_MODELS) * 13
     assert ticks[-1] == (14, 14)
 
     again = backfill(
-        start=date(2025, 6, 1), end=date(2025, 8, 31), every="1W", models=FAST_MODELS,
+        start=date(2025, 6, 1),
+        end=date(2025, 8, 31),
+        every="1W",
+        models=FAST_MODELS,
         db=str(store),
     )
     assert again["fitted"] == 0 and again["skipped"] == 14

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.core import as_of_dates
+from forecasting.calendar import as_of_dates
 from forecasting.models import MODEL_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +30,7 @@ def _crossings() -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.integration
 def test_nightly_backfill_and_ingests_overlap(
     tmp_path: Path, release_paths: list[Path], latest_release: Path
 ) -> None:
@@ -44,6 +45,9 @@ def test_nightly_backfill_and_ingests_overlap(
         # The two Prefect processes share one Prefect home, as they would on a real machine.
         "PREFECT_HOME": str(tmp_path / "prefect-home"),
         "CROSSINGS_DB": str(db),
+        "CROSSINGS_LOG_DIR": str(tmp_path / "logs"),
+        # The releases are from February 2026: counted fresh here, so every exit status is 0.
+        "CROSSINGS_STALE_AFTER_DAYS": "100000",
     }
     env.pop("PREFECT_API_URL", None)  # each starts its own temporary API, offline
     crossings = _crossings()
@@ -53,16 +57,27 @@ def test_nightly_backfill_and_ingests_overlap(
         f"{' '.join(crossings)} ingest --source '{p}'" for p in others
     )
     commands = {
-        "run": [*crossings, "run", "--source", str(latest_release), "--reports-dir",
-                str(reports)],
-        "backfill": [*crossings, "backfill", "--start", "2025-06-01", "--end", "2025-07-13",
-                     "--every", "1W"],
+        "run": [*crossings, "run", "--source", str(latest_release), "--reports-dir", str(reports)],
+        "backfill": [
+            *crossings,
+            "backfill",
+            "--start",
+            "2025-06-01",
+            "--end",
+            "2025-07-13",
+            "--every",
+            "1W",
+        ],
         "ingest": ["sh", "-c", ingests],
     }
     started = time.perf_counter()
     procs = {
         name: subprocess.Popen(
-            argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            argv,
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
         )
         for name, argv in commands.items()

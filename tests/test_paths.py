@@ -41,6 +41,7 @@ def sandbox(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("command", ["ytd", "report", "forecast"])
 def test_as_of_that_is_a_path_is_refused_by_date_parsing(
     command: str, sandbox: Path, store_copy: Path
@@ -55,6 +56,7 @@ def test_as_of_that_is_a_path_is_refused_by_date_parsing(
     assert _listing(sandbox) == before
 
 
+@pytest.mark.integration
 def test_db_writes_only_where_it_points(sandbox: Path, latest_release: Path) -> None:
     """A new store in a new folder: that file is all that appears (no data/ under cwd)."""
     db = sandbox / "elsewhere" / "deep" / "store.duckdb"
@@ -66,6 +68,7 @@ def test_db_writes_only_where_it_points(sandbox: Path, latest_release: Path) -> 
     assert extra <= {"elsewhere/deep/store.duckdb", "elsewhere/deep/store.duckdb.wal"}, extra
 
 
+@pytest.mark.integration
 def test_db_that_is_a_folder_fails_in_one_line(sandbox: Path, latest_release: Path) -> None:
     folder = sandbox / "a_folder"
     folder.mkdir()
@@ -77,6 +80,7 @@ def test_db_that_is_a_folder_fails_in_one_line(sandbox: Path, latest_release: Pa
     assert _listing(folder) == set()
 
 
+@pytest.mark.integration
 def test_reports_dir_writes_only_inside_itself(sandbox: Path, store_copy: Path) -> None:
     """A relative --reports-dir with `..` lands exactly where it points, nowhere else."""
     before = _listing(sandbox)
@@ -91,6 +95,7 @@ def test_reports_dir_writes_only_inside_itself(sandbox: Path, store_copy: Path) 
     assert any(n.endswith("/index.html") for n in new)
 
 
+@pytest.mark.integration
 def test_web_file_name_with_dotdot_stays_in_raw_dir(
     govuk_server, govuk_url: str, sandbox: Path
 ) -> None:
@@ -98,13 +103,17 @@ def test_web_file_name_with_dotdot_stays_in_raw_dir(
     govuk_server.ods_name = "..%2F..%2F..%2Fevil.ods"
     raw = sandbox / "raw"
     db = sandbox / "db" / "store.duckdb"
-    run = run_cli(["ingest", "--db", db, "--raw-dir", raw], cwd=sandbox / "cwd",
-                  env=child_env(CROSSINGS_GOVUK_URL=govuk_url))
+    run = run_cli(
+        ["ingest", "--db", db, "--raw-dir", raw],
+        cwd=sandbox / "cwd",
+        env=child_env(CROSSINGS_GOVUK_URL=govuk_url),
+    )
     status, fragment = OUTCOMES["web_name_with_dotdot"]
     assert run.status == status, run.stderr[-1500:]
     assert fragment in run.stdout
     outside = {
-        n for n in _listing(sandbox)
+        n
+        for n in _listing(sandbox)
         if not (n in {"cwd", "raw", "db"} or n.startswith(("raw/", "db/")))
     }
     assert outside == set()

@@ -76,20 +76,33 @@ def test_valid_zip_with_random_content_xml(content: bytes | str) -> None:
 
 
 _attrs = st.dictionaries(
-    st.sampled_from([
-        "table:number-rows-repeated", "table:number-columns-repeated", "office:value-type",
-        "office:value", "office:date-value", "table:name",
-    ]),
+    st.sampled_from(
+        [
+            "table:number-rows-repeated",
+            "table:number-columns-repeated",
+            "office:value-type",
+            "office:value",
+            "office:date-value",
+            "table:name",
+        ]
+    ),
     st.one_of(
         st.integers(-5, 10**12).map(str),
         st.sampled_from(["float", "string", "date", "SB_01", "SB_02", "", "x", "1e9"]),
     ),
     max_size=3,
 )
-_tags = st.sampled_from([
-    "table:table", "table:table-row", "table:table-cell", "table:covered-table-cell", "text:p",
-    "table:table-row-group", "table:table-header-rows",
-])
+_tags = st.sampled_from(
+    [
+        "table:table",
+        "table:table-row",
+        "table:table-cell",
+        "table:covered-table-cell",
+        "text:p",
+        "table:table-row-group",
+        "table:table-header-rows",
+    ]
+)
 
 
 @st.composite
@@ -108,9 +121,13 @@ def _xml_tree(draw, depth: int = 0) -> str:
 def test_valid_xml_with_random_tables_and_repeats(trees: list[str]) -> None:
     """Random sheets, rows, cells and repeat counts (up to 10**12): refused or parsed, within
     the cell bound, never a memory blow-up or a non-BadInput error."""
-    _release_or_bad_input(_ods(content_xml({}).replace(
-        "</office:spreadsheet>", "".join(trees) + "</office:spreadsheet>"
-    )))
+    _release_or_bad_input(
+        _ods(
+            content_xml({}).replace(
+                "</office:spreadsheet>", "".join(trees) + "</office:spreadsheet>"
+            )
+        )
+    )
 
 
 _cell = st.one_of(
@@ -128,8 +145,9 @@ def _edited_layout(draw) -> tuple[bytes, int]:
     through = draw(st.dates(date(2018, 1, 8), date(2018, 2, 20)))  # a whole week
     daily = daily_rows(through)
     weekly = weekly_rows(daily)
-    edits = draw(st.lists(st.tuples(st.integers(0, len(daily) - 1), st.integers(0, 5), _cell),
-                          max_size=3))
+    edits = draw(
+        st.lists(st.tuples(st.integers(0, len(daily) - 1), st.integers(0, 5), _cell), max_size=3)
+    )
     for row, column, value in edits:
         while len(daily[row]) <= column:
             daily[row].append("")
@@ -149,10 +167,15 @@ def test_real_layout_with_random_cells(case: tuple[bytes, int]) -> None:
 @FAST
 @given(st.lists(st.dates(date(2017, 12, 25), date(2026, 3, 5)), min_size=1, max_size=40))
 def test_check_daily_accepts_only_contiguous_unique_days(days: list[date]) -> None:
-    frame = pd.DataFrame({
-        "date": days, "migrants_arrived": 1, "boats_arrived": 0, "boats_uncontrolled": 0,
-        "note": None,
-    })
+    frame = pd.DataFrame(
+        {
+            "date": days,
+            "migrants_arrived": 1,
+            "boats_arrived": 0,
+            "boats_uncontrolled": 0,
+            "note": None,
+        }
+    )
     try:
         checked = check_daily(frame, "x.ods", today=TODAY)
     except BadInput as exc:
@@ -174,20 +197,40 @@ def test_last_7_days_any_bytes(content: bytes) -> None:
 
 @st.composite
 def _page(draw) -> str:
-    header = draw(st.permutations(["Date", "Migrants arrived", "Boats arrived",
-                                   "Boats involved in uncontrolled landings", "Notes"]))
+    header = draw(
+        st.permutations(
+            [
+                "Date",
+                "Migrants arrived",
+                "Boats arrived",
+                "Boats involved in uncontrolled landings",
+                "Notes",
+            ]
+        )
+    )
     start = draw(st.dates(date(2026, 2, 1), date(2026, 2, 20)))
     rows = []
     for i in range(draw(st.integers(0, 8))):
         cells = {"Date": f"{start + timedelta(days=i):%-d %B %Y}", "Notes": ""}
         for name in header[:]:
-            cells.setdefault(name, draw(st.one_of(st.integers(0, 900).map(str), st.text(max_size=5),
-                                                  st.sampled_from(["-", "1,024", "<b>3</b>"]))))
+            cells.setdefault(
+                name,
+                draw(
+                    st.one_of(
+                        st.integers(0, 900).map(str),
+                        st.text(max_size=5),
+                        st.sampled_from(["-", "1,024", "<b>3</b>"]),
+                    )
+                ),
+            )
         rows.append("<tr>" + "".join(f"<td>{cells[h]}</td>" for h in header) + "</tr>")
     updated = draw(st.sampled_from(["2026-02-28T09:30:00+00:00", "not a time", ""]))
     return (
         f'<html><head><meta name="govuk:updated-at" content="{updated}"></head><body><table>'
-        "<tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr>" + "".join(rows)
+        "<tr>"
+        + "".join(f"<th>{h}</th>" for h in header)
+        + "</tr>"
+        + "".join(rows)
         + "</table></body></html>"
     )
 

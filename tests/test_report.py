@@ -89,8 +89,13 @@ def test_cumulative_projection_from_the_year_end_interval_alone(daily: pd.DataFr
 def test_cumulative_projection_uses_stored_weekly_running_totals(daily: pd.DataFrame) -> None:
     ends = [date(2026, 3, 1) + timedelta(weeks=k) for k in range(44)]
     cumulative = pd.DataFrame(
-        {"week_ending": ends, "mean": range(44), "p10": range(44), "p50": range(44),
-         "p90": range(44)}
+        {
+            "week_ending": ends,
+            "mean": range(44),
+            "p10": range(44),
+            "p50": range(44),
+            "p90": range(44),
+        }
     )
     view = _view(THROUGH, cumulative=cumulative)
     projection = series.cumulative_projection(daily, view, THROUGH)
@@ -104,7 +109,8 @@ def test_weekly_fan_has_p10_below_p90_and_complete_weeks_only(daily: pd.DataFram
     assert all(d.weekday() == 6 for d in weeks["week_ending"])
     # 1 January 2018 is a Monday, so complete weeks cover every day to 22 February 2026
     assert weeks["migrants_arrived"].sum() == sum(
-        v for d, v in zip(daily["date"], daily["migrants_arrived"], strict=True)
+        v
+        for d, v in zip(daily["date"], daily["migrants_arrived"], strict=True)
         if d <= date(2026, 2, 22)
     )
     view = _view(THROUGH)
@@ -120,8 +126,12 @@ def test_weekly_fan_has_p10_below_p90_and_complete_weeks_only(daily: pd.DataFram
 def test_preventions_start_in_may_2024_and_skip_missing_weeks() -> None:
     weekly = pd.DataFrame(
         {
-            "week_ending": [date(2024, 4, 28), date(2024, 5, 5), date(2024, 5, 12),
-                            date(2024, 5, 19)],
+            "week_ending": [
+                date(2024, 4, 28),
+                date(2024, 5, 5),
+                date(2024, 5, 12),
+                date(2024, 5, 19),
+            ],
             "migrants_arrived": [10, 20, 30, 40],
             "migrants_prevented": pd.array([5, 849, None, 514], dtype="Int32"),
             "events_prevented": pd.array([1, 30, None, 18], dtype="Int32"),
@@ -157,9 +167,13 @@ def test_part_week_is_marked_not_drawn_as_a_week(daily: pd.DataFrame) -> None:
     part = series.part_week(daily)
     assert part is not None  # 26 February 2026 is a Thursday: Monday to Thursday known
     assert (part["week_ending"], part["days"], part["first"]) == (
-        date(2026, 3, 1), 4, date(2026, 2, 23))
+        date(2026, 3, 1),
+        4,
+        date(2026, 2, 23),
+    )
     assert part["migrants_arrived"] == sum(
-        v for d, v in zip(daily["date"], daily["migrants_arrived"], strict=True)
+        v
+        for d, v in zip(daily["date"], daily["migrants_arrived"], strict=True)
         if d >= date(2026, 2, 23)
     )
     fig = forecast_figures.weekly_fan_figure(series.weekly_totals(daily), part_week=part)
@@ -182,8 +196,16 @@ def test_stale_warning_logic() -> None:
 
 def test_safe_url_only_links_plain_http() -> None:
     assert formats.safe_url("https://www.gov.uk/x.ods") == "https://www.gov.uk/x.ods"
-    for bad in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "//evil",
-                "https://", None, 3, "https://a.b/\nx"):
+    for bad in (
+        "javascript:alert(1)",
+        " JavaScript:alert(1)",
+        "data:text/html,x",
+        "//evil",
+        "https://",
+        None,
+        3,
+        "https://a.b/\nx",
+    ):
         assert formats.safe_url(bad) is None
 
 
@@ -225,9 +247,18 @@ def test_content_in_order_and_agrees_with_crossings_ytd(built: dict[str, Any]) -
     cli_headline = out.getvalue().strip().splitlines()[-1]
     assert cli_headline == headline(year_to_date(store.latest_daily(built["db"]).daily))
     assert cli_headline + "." in page
-    order = ['id="headline"', 'id="cumulative"', 'id="weekly"', 'id="track-summary"',
-             'id="year-end"', 'id="track-record"', 'id="daily"', 'id="people-per-boat"',
-             'id="for-analysts"', 'id="provenance"']
+    order = [
+        'id="headline"',
+        'id="cumulative"',
+        'id="weekly"',
+        'id="track-summary"',
+        'id="year-end"',
+        'id="track-record"',
+        'id="daily"',
+        'id="people-per-boat"',
+        'id="for-analysts"',
+        'id="provenance"',
+    ]
     positions = [page.index(marker) for marker in order]
     assert positions == sorted(positions)
     assert report_page.OGL in page
@@ -266,8 +297,10 @@ def test_untrusted_text_is_escaped(built: dict[str, Any]) -> None:
 def test_hostile_publication_url_is_not_a_link(tmp_path: Path) -> None:
     db = build_store(tmp_path, note=None)
     with duckdb.connect(str(db)) as con:
-        con.execute("UPDATE publications SET url = 'javascript:alert(1)', "
-                    "file_name = '<img src=x onerror=alert(1)>.ods'")
+        con.execute(
+            "UPDATE publications SET url = 'javascript:alert(1)', "
+            "file_name = '<img src=x onerror=alert(1)>.ods'"
+        )
     page = report.write_report(db, tmp_path / "reports", today=THROUGH).read_text("utf-8")
     assert 'href="javascript' not in page.lower()
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;.ods" in page
@@ -356,8 +389,9 @@ def test_failed_render_keeps_previous_report(
     assert first.read_bytes() == before
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
-                    reason="root ignores folder permissions")
+@pytest.mark.skipif(
+    hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores folder permissions"
+)
 def test_read_only_reports_dir_is_a_clear_error(built: dict[str, Any], tmp_path: Path) -> None:
     reports = _copy_reports(built, tmp_path)
     first = reports / "2026-02-26" / "index.html"
@@ -396,26 +430,49 @@ def test_backtest_tables_when_present(built: dict[str, Any], tmp_path: Path) -> 
     db = tmp_path / "copy.duckdb"
     db.write_bytes(Path(built["db"]).read_bytes())
     store.save_frame(
-        db, "backtest_scores",
-        pd.DataFrame({"model": ["ensemble", "seasonal_naive"], "mae_vs_naive": [0.81, 1.0],
-                      "rmsse": [0.9, 1.1], "pinball": [55.5, 70.1], "coverage_80": [0.78, 0.6],
-                      "n_origins": [40, 40], "n_weeks": [520, 520], "run_every": ["4W", "4W"]}),
+        db,
+        "backtest_scores",
+        pd.DataFrame(
+            {
+                "model": ["ensemble", "seasonal_naive"],
+                "mae_vs_naive": [0.81, 1.0],
+                "rmsse": [0.9, 1.1],
+                "pinball": [55.5, 70.1],
+                "coverage_80": [0.78, 0.6],
+                "n_origins": [40, 40],
+                "n_weeks": [520, 520],
+                "run_every": ["4W", "4W"],
+            }
+        ),
         key=["model"],
     )
     store.save_frame(
-        db, "backtest_year_end",
-        pd.DataFrame({"model": ["ensemble"] * 2, "origin": [date(2024, 6, 30), date(2025, 6, 29)],
-                      "year": [2024, 2025], "mean": [30000.0, 40000.0], "p10": [25000.0, 35000.0],
-                      "p90": [36000.0, 46000.0], "actual": [36816, 41472], "ape": [0.18, 0.04],
-                      "covered": [False, True]}),
+        db,
+        "backtest_year_end",
+        pd.DataFrame(
+            {
+                "model": ["ensemble"] * 2,
+                "origin": [date(2024, 6, 30), date(2025, 6, 29)],
+                "year": [2024, 2025],
+                "mean": [30000.0, 40000.0],
+                "p10": [25000.0, 35000.0],
+                "p90": [36000.0, 46000.0],
+                "actual": [36816, 41472],
+                "ape": [0.18, 0.04],
+                "covered": [False, True],
+            }
+        ),
         key=["model", "origin"],
     )
     page = report.write_report(db, tmp_path / "r", today=THROUGH).read_text("utf-8")
-    analysts = page[page.index('<details id="for-analysts"'):page.index("</details>")]
+    analysts = page[page.index('<details id="for-analysts"') : page.index("</details>")]
     assert 'id="backtest-scores"' in analysts and 'id="backtest-year-end"' in analysts
     # plain headers, the store's column names only as tooltips; one format for each kind
-    for raw, plain in (("mae_vs_naive", "Typical error relative to the same week last year"),
-                       ("coverage_80", "How often the 80% range held"), ("run_every", "Every")):
+    for raw, plain in (
+        ("mae_vs_naive", "Typical error relative to the same week last year"),
+        ("coverage_80", "How often the 80% range held"),
+        ("run_every", "Every"),
+    ):
         assert f'title="{raw}">{plain}</th>' in analysts
         assert f">{raw}<" not in page
     assert ">0.81</td>" in analysts and ">78%</td>" in analysts and ">60%</td>" in analysts
@@ -429,14 +486,15 @@ def test_backtest_tables_when_present(built: dict[str, Any], tmp_path: Path) -> 
 
 def test_model_names_plain_for_stakeholders_and_kept_whole(built: dict[str, Any]) -> None:
     page = built["html"]
-    stakeholders = page[:page.index('<details id="for-analysts"')]
+    stakeholders = page[: page.index('<details id="for-analysts"')]
     assert "<code>" not in stakeholders  # no code names above the analysts' section
     assert "Our forecast of 26 February 2026 puts the 2026 total at about" in _words(stakeholders)
-    assert "code { white-space: nowrap; }" in page and "word-break: break-all" not in (
-        page[page.index("code, .hash"):page.index(".hash {")]
+    assert (
+        "code { white-space: nowrap; }" in page
+        and "word-break: break-all" not in (page[page.index("code, .hash") : page.index(".hash {")])
     )
     for table in re.findall(r"<table[^>]*>", page):  # every table scrolls inside its own box
-        before = page[:page.index(table)]
+        before = page[: page.index(table)]
         assert before.rstrip().endswith('<div class="scroll">'), table
 
 
@@ -461,8 +519,15 @@ def _view(as_of: date, cumulative: pd.DataFrame | None = None) -> report.Forecas
     weeks["week_ending"] = [date.fromisoformat(d) for d in weeks["week_ending"]]
     ye = payload["year_end"]
     return report.ForecastView(
-        as_of=as_of, model="ensemble", year=ye["year"], observed_ytd=ye["observed_ytd"],
-        mean=ye["mean"], p10=ye["p10"], p50=ye["p50"], p90=ye["p90"],
-        prob_exceeds={int(k): v for k, v in ye["prob_exceeds"].items()}, weeks=weeks,
+        as_of=as_of,
+        model="ensemble",
+        year=ye["year"],
+        observed_ytd=ye["observed_ytd"],
+        mean=ye["mean"],
+        p10=ye["p10"],
+        p50=ye["p50"],
+        p90=ye["p90"],
+        prob_exceeds={int(k): v for k, v in ye["prob_exceeds"].items()},
+        weeks=weeks,
         cumulative=cumulative,
     )

@@ -58,17 +58,27 @@ def _payload(as_of: str, p50: float) -> dict[str, Any]:
     for k in range(13):
         mean = 350.0 + 90 * k
         weeks.append(
-            {"week_ending": (date(2026, 3, 1) + timedelta(weeks=k)).isoformat(), "mean": mean,
-             "p10": round(mean * 0.45, 1), "p50": round(mean * 0.92, 1),
-             "p90": round(mean * 1.75, 1)}
+            {
+                "week_ending": (date(2026, 3, 1) + timedelta(weeks=k)).isoformat(),
+                "mean": mean,
+                "p10": round(mean * 0.45, 1),
+                "p50": round(mean * 0.92, 1),
+                "p90": round(mean * 1.75, 1),
+            }
         )
     return {
         "as_of": as_of,
         "model": "ensemble",
         "weekly": weeks,
-        "year_end": {"year": int(as_of[:4]), "observed_ytd": 2209, "mean": p50 + 600,
-                     "p10": p50 - 8500, "p50": p50, "p90": p50 + 10700,
-                     "prob_exceeds": {"2025": 0.31, "2024": 0.62, "2023": 0.81, "2022": 0.12}},
+        "year_end": {
+            "year": int(as_of[:4]),
+            "observed_ytd": 2209,
+            "mean": p50 + 600,
+            "p10": p50 - 8500,
+            "p50": p50,
+            "p90": p50 + 10700,
+            "prob_exceeds": {"2025": 0.31, "2024": 0.62, "2023": 0.81, "2022": 0.12},
+        },
     }
 
 
@@ -79,8 +89,7 @@ def _milestones() -> pd.DataFrame:
         ("record", "2022", 45_755, 0.2, "2026-12-10", None, None),
         ("round", "60,000", 60_000, 0.04, None, None, None),
     ]
-    frame = pd.DataFrame([(THROUGH, "ensemble", 2026, *r) for r in rows],
-                         columns=MILESTONE_COLUMNS)
+    frame = pd.DataFrame([(THROUGH, "ensemble", 2026, *r) for r in rows], columns=MILESTONE_COLUMNS)
     for column in ("date_p10", "date_p50", "date_p90"):
         frame[column] = pd.to_datetime(frame[column])
     return frame
@@ -95,8 +104,9 @@ def written(tmp_path_factory: pytest.TempPathFactory, releases_store: Path) -> d
     assert len(fill.fitted) == TRACK_WEEKS and not fill.failed
     for as_of, p50 in (("2026-02-26", 39_500.0), ("2030-01-01", 77_777.0)):
         read = store.read_as_of(db, date.fromisoformat(as_of))
-        store.save_forecasts(db, {"ensemble": _payload(as_of, p50)}, production_model="ensemble",
-                             read=read)
+        store.save_forecasts(
+            db, {"ensemble": _payload(as_of, p50)}, production_model="ensemble", read=read
+        )
     store.save_frame(db, "forecast_milestones", _milestones(), key=["as_of", "model"])
     reports = folder / "reports"
     path = write_report(db, reports, today=date(2026, 2, 27))
@@ -166,8 +176,12 @@ def _expected_track_record(db: Path) -> tuple[int, int, float, float]:
     actual = np.array([week(d.date()) for d in rows["week_ending"]])
     naive = np.array([week(d.date() - timedelta(weeks=52)) for d in rows["week_ending"]])
     held = int(((rows["p10"] <= actual) & (actual <= rows["p90"])).sum())
-    return (len(rows), held, float(np.mean(np.abs(rows["p50"] - actual))),
-            float(np.mean(np.abs(naive - actual))))
+    return (
+        len(rows),
+        held,
+        float(np.mean(np.abs(rows["p50"] - actual))),
+        float(np.mean(np.abs(naive - actual))),
+    )
 
 
 def test_current_page_draws_offline_with_its_forecast_and_track_record(
@@ -199,8 +213,10 @@ def test_current_page_draws_offline_with_its_forecast_and_track_record(
         assert "77,777" not in page.content()
         # the track record, in plain words, with the figures the store gives
         sentence = _text(page, "#track-sentence")
-        assert (f"Over the last {weeks} weeks, {round(10 * held / weeks)} in 10 weekly ranges "
-                f"held the real figure ({held} of {weeks})") in sentence
+        assert (
+            f"Over the last {weeks} weeks, {round(10 * held / weeks)} in 10 weekly ranges "
+            f"held the real figure ({held} of {weeks})"
+        ) in sentence
         error = _text(page, "#track-error")
         assert f"off by about {round(ours):,} people" in error
         assert f"off by about {round(naive):,}" in error
@@ -208,7 +224,8 @@ def test_current_page_draws_offline_with_its_forecast_and_track_record(
         rows = page.locator("#milestones tbody tr")
         assert rows.count() == 4
         assert " ".join(rows.nth(0).inner_text().split()) == (
-            "10,000 people 97% 25 June 20 May to 1 August")
+            "10,000 people 97% 25 June 20 May to 1 August"
+        )
         assert "unlikely this year" in rows.nth(3).inner_text()
         assert "Chance 2026 ends above 2025 31%" in _text(page, ".cards")
         # at phone width nothing may force sideways scrolling, analysts' tables open or shut
@@ -216,8 +233,9 @@ def test_current_page_draws_offline_with_its_forecast_and_track_record(
         page.locator("#for-analysts > summary").click()
         assert page.locator("#scores").is_visible()
         assert _overflow(page) <= 1, f"open analysts' section overflows at {width}px"
-        lines = page.evaluate("[...document.querySelectorAll('code')]"
-                              ".map(c => c.getClientRects().length)")
+        lines = page.evaluate(
+            "[...document.querySelectorAll('code')].map(c => c.getClientRects().length)"
+        )
         assert lines and set(lines) == {1}  # model names never break mid-word
         page.screenshot(path=str(written["folder"] / f"report-{name}.png"), full_page=True)
         page.close()
@@ -267,7 +285,8 @@ def test_root_index_leads_to_latest(browser: Any, written: dict[str, Any]) -> No
     page.goto((reports / "index.html").as_uri(), wait_until="load")
     links = page.locator("#runs a")
     assert [links.nth(i).inner_text() for i in range(links.count())] == [
-        "26 February 2026", "31 January 2026",
+        "26 February 2026",
+        "31 January 2026",
     ]
     assert "2,209 in 2026" in _text(page, "#runs") and "39,500" in _text(page, "#runs")
     assert _overflow(page) <= 1

@@ -86,13 +86,16 @@ def test_forecast_dated_after_the_page_is_never_shown(copy: Path, tmp_path: Path
 
 def test_staleness_is_judged_against_the_page_date(base: Path, tmp_path: Path) -> None:
     current = _words(_page(base, tmp_path / "r"))
-    assert "Stale data: the newest publication held runs to 26 February 2026, 277 days " \
+    assert (
+        "Stale data: the newest publication held runs to 26 February 2026, 277 days "
         "before 30 November 2026" in current
+    )
     nightly = _words(_page(base, tmp_path / "r", THROUGH))  # the nightly passes its own date
     assert "277 days before 30 November 2026" in nightly
     may = _words(_page(base, tmp_path / "r", date(2026, 5, 3)))
-    assert "on 3 May 2026 the newest figures held ran only to 26 February 2026, 66 days " \
-        "earlier" in may
+    assert (
+        "on 3 May 2026 the newest figures held ran only to 26 February 2026, 66 days earlier" in may
+    )
     assert "30 November" not in may.split("Generated")[0]
     february = _page(base, tmp_path / "r", date(2026, 2, 1))
     assert 'id="stale-warning"' not in february  # fresh on its own date, whatever today is
@@ -159,9 +162,7 @@ def _milestones(year_2025_total: int) -> pd.DataFrame:
         ("round", "10,000", 10_000, 0.3, date(2026, 11, 1), None, None),
         ("record", "2025", 90_000, 0.05, None, None, None),
     ]
-    frame = pd.DataFrame(
-        [(THROUGH, "ensemble", 2026, *r) for r in rows], columns=MILESTONE_COLUMNS
-    )
+    frame = pd.DataFrame([(THROUGH, "ensemble", 2026, *r) for r in rows], columns=MILESTONE_COLUMNS)
     for column in ("date_p10", "date_p50", "date_p90"):
         frame[column] = pd.to_datetime(frame[column])
     return frame
@@ -172,19 +173,25 @@ def test_milestones_table_read_when_stored(copy: Path, tmp_path: Path) -> None:
     total_2025 = int(series.complete_year_totals(daily).set_index("year").loc[2025].iloc[0])
     store.save_frame(copy, "forecast_milestones", _milestones(total_2025), key=["as_of", "model"])
     page = _page(copy, tmp_path / "r")
-    table = page[page.index('<table id="milestones"'):]
+    table = page[page.index('<table id="milestones"') :]
     table = table[: table.index("</table>")]
-    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>",
-                                                                         table, re.S)]
+    cells = [
+        re.findall(r"<td[^>]*>(.*?)</td>", row)
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    ]
     cells = [c for c in cells if c]
-    running = np.cumsum([v for d, v in zip(daily["date"], daily["migrants_arrived"],
-                                           strict=True) if d.year == 2026])
+    running = np.cumsum(
+        [v for d, v in zip(daily["date"], daily["migrants_arrived"], strict=True) if d.year == 2026]
+    )
     passed = date(2026, 1, 1) + timedelta(days=int(np.argmax(running > 1000)))
     small = '<br><span class="small">'
     assert cells[0] == ["1,000 people", "passed", f"passed on {passed.day} {passed:%B}"]
     assert cells[1] == ["5,000 people", "95%", f"14 June{small}2 May to 30 August</span>"]
-    assert cells[2] == [f"2025&#39;s total, {total_2025:,}", "42%",
-                        f"less likely than not this year{small}1 September at the earliest</span>"]
+    assert cells[2] == [
+        f"2025&#39;s total, {total_2025:,}",
+        "42%",
+        f"less likely than not this year{small}1 September at the earliest</span>",
+    ]
     assert cells[3][:2] == ["10,000 people", "30%"]
     assert cells[4] == ["The record (2025), 90,000", "5%", "unlikely this year"]
     text = _words(page)
@@ -215,9 +222,11 @@ def test_revisions_say_what_was_compared(tmp_path: Path) -> None:
     db = _two_releases(tmp_path, change=5)
     data = load_report_data(db)
     page = _page(db, tmp_path / "r", today=THROUGH)
-    text = _words(page[page.index('id="revisions-summary"'):])
-    assert "in the 2 publications held for 26 February 2026 (2 weekly releases, from " \
+    text = _words(page[page.index('id="revisions-summary"') :])
+    assert (
+        "in the 2 publications held for 26 February 2026 (2 weekly releases, from "
         "20_February_2026_Small_boats_-_time_series.ods to 27_February" in text
+    )
     if data.revisions_source == "revisions":
         assert "We compared each day's figures (people and boats arriving; weekly figures" in text
         assert "1 figure was revised: 1 daily and 0 weekly" in text
@@ -228,7 +237,10 @@ def test_revisions_say_what_was_compared(tmp_path: Path) -> None:
     assert row is not None
     before = daily_rows(THROUGH)[1:][(date(2026, 2, 10) - date(2018, 1, 1)).days][1]
     assert re.findall(r">([^<]*)</td>", row.group(1))[-3:] == [
-        f"{before:,}", f"{before + 5:,}", "+5"]
+        f"{before:,}",
+        f"{before + 5:,}",
+        "+5",
+    ]
     # a page of an earlier date sees only the first release: nothing to compare with
     early = _words(_page(db, tmp_path / "r", date(2026, 2, 19), today=THROUGH))
     assert "Only one publication is held for this date, so there is nothing to compare" in early
@@ -236,25 +248,40 @@ def test_revisions_say_what_was_compared(tmp_path: Path) -> None:
 
 def test_weekly_prevention_revisions_from_the_ledger(tmp_path: Path) -> None:
     db = _two_releases(tmp_path, change=0)
-    if "revision_ledger" in set(store.read_frame(
-            db, "SELECT table_name FROM information_schema.tables")["table_name"]):
+    if "revision_ledger" in set(
+        store.read_frame(db, "SELECT table_name FROM information_schema.tables")["table_name"]
+    ):
         pytest.skip("the store defines revision_ledger itself; the real one is tested above")
-    ledger = pd.DataFrame({
-        "series": ["weekly.migrants_prevented"], "period": [date(2026, 2, 15)],
-        "previous_publication": ["20_February_2026_Small_boats_-_time_series.ods"],
-        "publication": ["27_February_2026_Small_boats_-_time_series.ods"],
-        "previous_value": [812], "value": [790], "change": [-22],
-    })
+    ledger = pd.DataFrame(
+        {
+            "series": ["weekly.migrants_prevented"],
+            "period": [date(2026, 2, 15)],
+            "previous_publication": ["20_February_2026_Small_boats_-_time_series.ods"],
+            "publication": ["27_February_2026_Small_boats_-_time_series.ods"],
+            "previous_value": [812],
+            "value": [790],
+            "change": [-22],
+        }
+    )
     store.save_frame(db, "revision_ledger", ledger, key=["series", "period", "publication"])
     page = _page(db, tmp_path / "r", today=THROUGH)
     text = _words(page)
-    assert "We compared every figure (each day's people and boats arriving, and each week's " \
+    assert (
+        "We compared every figure (each day's people and boats arriving, and each week's "
         "totals and French prevention estimates)" in text
+    )
     assert "1 figure was revised: 0 daily and 1 weekly" in text
     assert "People prevented from crossing by France week ending 15 February 2026" in text
     assert "812 790 -22" in text
-    csv = pd.read_csv(io.StringIO(unquote(re.search(
-        r'download="revisions.csv" href="data:text/csv;charset=utf-8,([^"]*)"', page).group(1))))
+    csv = pd.read_csv(
+        io.StringIO(
+            unquote(
+                re.search(
+                    r'download="revisions.csv" href="data:text/csv;charset=utf-8,([^"]*)"', page
+                ).group(1)
+            )
+        )
+    )
     assert csv["change"].tolist() == [-22]  # a negative number stays a number
 
 
@@ -263,12 +290,22 @@ def test_weekly_prevention_revisions_from_the_ledger(tmp_path: Path) -> None:
 
 
 def test_csv_downloads_neutralise_formulas(tmp_path: Path) -> None:
-    hostile = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+cmd|' /C calc'!A0", "-2+3",
-               "@SUM(A1:A9)", "\tleading tab", "\rleading return"]
-    frame = pd.DataFrame({"note": [*hostile, "-12", "plain"],
-                          "change": [-5, 3, -1, 0, 2, -7, 1, 4]})
-    csv = pd.read_csv(io.StringIO(unquote(formats.csv_data_uri(frame).split(",", 1)[1])),
-                      keep_default_na=False, dtype={"note": str})
+    hostile = [
+        '=HYPERLINK("http://evil.example","x")',
+        "+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(A1:A9)",
+        "\tleading tab",
+        "\rleading return",
+    ]
+    frame = pd.DataFrame(
+        {"note": [*hostile, "-12", "plain"], "change": [-5, 3, -1, 0, 2, -7, 1, 4]}
+    )
+    csv = pd.read_csv(
+        io.StringIO(unquote(formats.csv_data_uri(frame).split(",", 1)[1])),
+        keep_default_na=False,
+        dtype={"note": str},
+    )
     assert csv["note"].tolist() == ["'" + h for h in hostile] + ["-12", "plain"]
     assert csv["change"].tolist() == [-5, 3, -1, 0, 2, -7, 1, 4]  # numbers stay numbers
     # end to end: a Home Office note that is a formula downloads inert
@@ -299,8 +336,10 @@ def test_index_lists_runs_with_headline_figures(base: Path, tmp_path: Path) -> N
     assert rows == ["2026-02-26/index.html", "2026-02-01/index.html", "2026-01-11/index.html"]
     text = _words(index)
     change = f"{'up' if ytd['change_pct'] >= 0 else 'down'} {abs(ytd['change_pct']):.0f}% on 2025"
-    assert f"26 February 2026 {int(ytd['migrants_arrived']):,} in 2026 {change} 9,400 " \
+    assert (
+        f"26 February 2026 {int(ytd['migrants_arrived']):,} in 2026 {change} 9,400 "
         "(8,000 to 11,200)" in text
+    )
     assert "1 February 2026" in text and "(8,000 to 11,200)" in text
     svg = re.search(r"<svg id=\"runs-chart\".*?</svg>", index, re.S)
     assert svg and svg.group(0).count("<polyline") == 2 and "<polygon" in svg.group(0)
@@ -316,8 +355,10 @@ def test_index_lists_runs_with_headline_figures(base: Path, tmp_path: Path) -> N
 
 
 def _csv(page: str, slug: str) -> pd.DataFrame:
-    match = re.search(rf'download="{slug}-[0-9-]+\.csv" href="data:text/csv;charset=utf-8,'
-                      r'([^"]*)"', page)
+    match = re.search(
+        rf'download="{slug}-[0-9-]+\.csv" href="data:text/csv;charset=utf-8,'
+        r'([^"]*)"',
+        page,
+    )
     assert match, slug
     return pd.read_csv(io.StringIO(unquote(match.group(1))), keep_default_na=False)
-

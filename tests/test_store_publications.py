@@ -12,7 +12,7 @@ from ods_factory import daily_rows, release_name, write_release
 from forecasting import store
 from forecasting.errors import BadInput
 from forecasting.ingest import ingest_source
-from forecasting.release import read_release
+from forecasting.sources.release import read_release
 
 
 def versioned(path: Path, version: int):
@@ -38,7 +38,7 @@ def all_real_store(
 ) -> Path:
     """Every real release and page capture, ingested in date order (a page before the release
     of the same day)."""
-    from forecasting.release import released_on_from_name
+    from forecasting.sources.release import released_on_from_name
 
     dated = [(released_on_from_name(p.name), 1, p) for p in release_paths]
     dated += [(date.fromisoformat(p.stem), 0, p) for p in page_paths]

@@ -28,8 +28,11 @@ def vintages(releases_store: Path, tmp_path: Path) -> Path:
 
 def test_track_record_dates_are_sundays_whose_week_has_ended() -> None:
     thursday = date(2026, 2, 26)
-    assert track_record_dates(thursday, 3) == [date(2026, 2, 1), date(2026, 2, 8),
-                                               date(2026, 2, 15)]
+    assert track_record_dates(thursday, 3) == [
+        date(2026, 2, 1),
+        date(2026, 2, 8),
+        date(2026, 2, 15),
+    ]
     sunday = date(2026, 2, 22)
     assert track_record_dates(sunday, 1) == [date(2026, 2, 15)]  # its week ended on the 22nd
     dates = track_record_dates(thursday)
@@ -52,31 +55,43 @@ def test_scores() -> None:
     assert accuracy.interval_coverage(actual, [5, 25, 0, 40], [15, 30, 40, 41]) == 0.75
     assert accuracy.mean_absolute_error([12, 20, 27, 40], actual) == pytest.approx(5 / 4)
     assert accuracy.relative_mae([12, 20, 27, 40], [20, 20, 20, 20], actual) == pytest.approx(
-        (5 / 4) / (40 / 4))
+        (5 / 4) / (40 / 4)
+    )
     assert np.isnan(accuracy.relative_mae([1.0], [2.0], [2.0]))  # a perfect baseline: no ratio
     assert np.isnan(accuracy.interval_coverage([], [], []))
 
 
 def test_week_ahead_record_takes_the_newest_forecast_of_each_week() -> None:
-    weeks = pd.DataFrame({
-        "week_ending": [date(2025, 1, 5) + timedelta(weeks=k) for k in range(60)],
-        "migrants_arrived": [100 + k for k in range(60)],
-    })
+    weeks = pd.DataFrame(
+        {
+            "week_ending": [date(2025, 1, 5) + timedelta(weeks=k) for k in range(60)],
+            "migrants_arrived": [100 + k for k in range(60)],
+        }
+    )
     last = weeks["week_ending"].iloc[-1]
 
     def row(as_of: date, week: date, p50: float, production: bool = True) -> dict:
-        return {"as_of": as_of, "model": "ensemble" if production else "prophet",
-                "production": production, "week_ending": week, "mean": p50, "p10": p50 - 5,
-                "p50": p50, "p90": p50 + 5}
+        return {
+            "as_of": as_of,
+            "model": "ensemble" if production else "prophet",
+            "production": production,
+            "week_ending": week,
+            "mean": p50,
+            "p10": p50 - 5,
+            "p50": p50,
+            "p90": p50 + 5,
+        }
 
     sunday = last - timedelta(weeks=1)
-    earlier = pd.DataFrame([
-        row(sunday - timedelta(days=3), last, 1.0),  # Thursday before: superseded
-        row(sunday, last, float(weeks["migrants_arrived"].iloc[-1]) + 4),  # newest: held
-        row(sunday, last + timedelta(weeks=1), 5.0),  # two weeks ahead of it: not week-ahead
-        row(sunday, last, 0.0, production=False),  # another model: not ours
-        row(sunday - timedelta(weeks=1), sunday, 0.0),  # a miss, one week earlier
-    ])
+    earlier = pd.DataFrame(
+        [
+            row(sunday - timedelta(days=3), last, 1.0),  # Thursday before: superseded
+            row(sunday, last, float(weeks["migrants_arrived"].iloc[-1]) + 4),  # newest: held
+            row(sunday, last + timedelta(weeks=1), 5.0),  # two weeks ahead of it: not week-ahead
+            row(sunday, last, 0.0, production=False),  # another model: not ours
+            row(sunday - timedelta(weeks=1), sunday, 0.0),  # a miss, one week earlier
+        ]
+    )
     record = accuracy.week_ahead_record(earlier, weeks)
     assert record["week_ending"].tolist() == [sunday, last]
     assert record["as_of"].tolist() == [sunday - timedelta(weeks=1), sunday]
@@ -92,10 +107,20 @@ def test_week_ahead_record_takes_the_newest_forecast_of_each_week() -> None:
 def test_fill_fits_what_is_missing_from_the_data_known_then(vintages: Path) -> None:
     held = date(2026, 2, 8)
     read = store.read_as_of(vintages, held)
-    payload = {"as_of": held.isoformat(), "model": "ensemble", "weekly": [
-        {"week_ending": "2026-02-15", "mean": 1.0, "p10": 0.0, "p50": 1.0, "p90": 2.0}],
-        "year_end": {"year": 2026, "observed_ytd": 1, "mean": 1.0, "p10": 1.0, "p50": 1.0,
-                     "p90": 1.0, "prob_exceeds": {}}}
+    payload = {
+        "as_of": held.isoformat(),
+        "model": "ensemble",
+        "weekly": [{"week_ending": "2026-02-15", "mean": 1.0, "p10": 0.0, "p50": 1.0, "p90": 2.0}],
+        "year_end": {
+            "year": 2026,
+            "observed_ytd": 1,
+            "mean": 1.0,
+            "p10": 1.0,
+            "p50": 1.0,
+            "p90": 1.0,
+            "prob_exceeds": {},
+        },
+    }
     store.save_forecasts(vintages, {"ensemble": payload}, production_model="ensemble", read=read)
     events: list[TrackRecordProgress] = []
     out = fill_track_record(vintages, date(2026, 2, 26), 3, progress=events.append)
@@ -112,13 +137,16 @@ def test_fill_fits_what_is_missing_from_the_data_known_then(vintages: Path) -> N
         assert row.publications == ",".join(known.publications)
     weeks = store.read_frame(vintages, "SELECT as_of, week_ending FROM forecast_weeks")
     for day in out.fitted:  # each holds the week it is judged on
-        assert (day + timedelta(days=7)) in set(weeks[weeks["as_of"].dt.date == day]
-                                                ["week_ending"].dt.date)
+        assert (day + timedelta(days=7)) in set(
+            weeks[weeks["as_of"].dt.date == day]["week_ending"].dt.date
+        )
     steps = [e.step for e in events]
     assert steps[0] == "planned" and steps[-1] == "done" and "stored" in steps
     fitted = [e for e in events if e.step == "fitted"]
     assert [(e.as_of, e.done, e.total) for e in fitted] == [
-        (date(2026, 2, 1), 1, 2), (date(2026, 2, 15), 2, 2)]
+        (date(2026, 2, 1), 1, 2),
+        (date(2026, 2, 15), 2, 2),
+    ]
     assert fitted[0].remaining_seconds is not None and "fitted" in fitted[0].message
     again = fill_track_record(vintages, date(2026, 2, 26), 3)  # nothing left to do
     assert again.fitted == [] and again.already_held == out.wanted

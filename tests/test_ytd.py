@@ -52,8 +52,7 @@ def test_headline_names_each_year_once(daily: pd.DataFrame) -> None:
     text = headline(year_to_date(daily, date(2026, 2, 6)))
     assert text.count("2025") == 1 and text.count("1,489") == 1
     assert text.endswith(
-        "the 5th highest year-to-date figure since records began in 2018, down 34% on 2025 "
-        "(1,489)"
+        "the 5th highest year-to-date figure since records began in 2018, down 34% on 2025 (1,489)"
     )
     ytd = year_to_date(daily, date(2025, 7, 29))
     runner = ytd.table[ytd.table["year"] != 2025].sort_values("migrants_arrived").iloc[-1]
@@ -83,7 +82,16 @@ def test_as_of_after_data_is_refused(daily: pd.DataFrame) -> None:
 
 def test_ordinals() -> None:
     assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101)] == [
-        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st"
+        "1st",
+        "2nd",
+        "3rd",
+        "4th",
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "22nd",
+        "101st",
     ]
 
 

@@ -13,12 +13,12 @@ failed run leaves the previous report untouched.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from datetime import date
 from pathlib import Path
 
 from forecasting.errors import ReportError
+from forecasting.files import atomic_write
 from forecasting.report.data import load_report_data, validated_date
 from forecasting.report.overview import SUMMARY_FILE, index_rows, run_summary, runs_chart_svg
 from forecasting.report.page import OGL, environment, render_report
@@ -28,24 +28,7 @@ __all__ = ["write_report", "write_index"]
 
 def _atomic_write(path: Path, text: str) -> None:
     """Write beside the target then rename over it: readers never see half a page."""
-    temp: str | None = None
-    try:
-        with tempfile.NamedTemporaryFile(
-            "w",
-            encoding="utf-8",
-            dir=path.parent,
-            prefix=f".{path.name}.",
-            suffix=".tmp",
-            delete=False,
-        ) as handle:
-            temp = handle.name
-            handle.write(text)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        if temp is not None:
-            Path(temp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, text)
 
 
 def _run_folders(reports_dir: Path) -> list[date]:

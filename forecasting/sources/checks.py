@@ -13,11 +13,12 @@ the week ending 15 February where SB_01's days add up to 0 (the 27 February rele
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from forecasting.calendar import london_today
 from forecasting.errors import BadInput
 from forecasting.sources.cells import DAILY_COLUMNS, WEEKLY_COLUMNS
 
@@ -35,11 +36,6 @@ __all__ = [
 LONDON = ZoneInfo("Europe/London")
 # A publication dated tomorrow may be a clock or time-zone slip; beyond that it is not real.
 FUTURE_SLACK = timedelta(days=1)
-
-
-def london_today() -> date:
-    """Today in the Home Office's time zone: 'data in the future' is judged against this."""
-    return datetime.now(LONDON).date()
 
 
 def long_date(day: date) -> str:

@@ -12,9 +12,7 @@ only when nothing usable was obtained.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -26,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from forecasting.errors import BadInput, CrossingsError, StoreError, one_line
+from forecasting.files import atomic_write
 from forecasting.settings import DEFAULT_USER_AGENT
 from forecasting.sources.archive import NOT_ODS_FROM_WEB, sniff
 from forecasting.sources.discovery import Discovery, Found, discover
@@ -182,18 +181,9 @@ def _ods_target(raw_dir: Path, url: str, sha256: str) -> Path:
 
 def _write_atomically(target: Path, content: bytes) -> None:
     """The whole file appears at `target`, or nothing does."""
-    part: Path | None = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            dir=target.parent, prefix=".part-", suffix=".tmp", delete=False
-        ) as handle:
-            part = Path(handle.name)
-            handle.write(content)
-        os.replace(part, target)
+        atomic_write(target, content)
     except OSError as exc:
-        if part is not None:
-            part.unlink(missing_ok=True)
         raise StoreError(
             f"{target.parent}: cannot save a download ({exc.strerror or exc})"
         ) from None

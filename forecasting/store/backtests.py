@@ -26,13 +26,13 @@ RUN_COLUMNS = ["run_start", "run_end", "run_every", "horizon_weeks", "created_at
 # table -> (attribute of the result, the key a rerun replaces)
 BACKTEST_KEYS: dict[str, tuple[str, list[str]]] = {
     "backtest_scores": ("scores", ["run_start", "run_end", "run_every", "horizon_weeks", "model"]),
-    "backtest_year_end": ("year_end", ["origin", "model"]),
-    "backtest_forecasts": ("forecasts", ["origin", "model", "horizon_weeks"]),
+    "backtest_year_end": ("year_end", ["as_of", "model"]),
+    "backtest_forecasts": ("weekly", ["as_of", "model", "origin_kind", "horizon_weeks"]),
 }
 
 
 def save_backtest(db_path: str | Path, tables: Any, run: dict[str, Any]) -> int:
-    """Store one backtest run's tables (a `BacktestResult`: scores, year_end, forecasts) in ONE
+    """Store one backtest run's tables (a `BacktestResult`: scores, year_end, weekly) in ONE
     transaction; returns its new `run_id`.
 
     `run` describes the run: run_start, run_end, run_every, horizon_weeks (and created_at,

@@ -217,11 +217,25 @@ def _backtest_runs(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
+def _backtests_as_frames(con: duckdb.DuckDBPyConnection) -> None:
+    """6: backtest rows in the long frames' shape (keyed by as_of, not origin). The old rows
+    are results the protocol recomputes from the vintages in seconds: dropped, not converted;
+    their runs stay listed in backtest_runs."""
+    old = con.execute(
+        "SELECT DISTINCT table_name FROM duckdb_columns() "
+        "WHERE table_name IN ? AND column_name = 'origin'",
+        [list(BACKTEST_TABLES)],
+    ).fetchall()
+    for (table,) in old:
+        con.execute(f"DROP TABLE {table}")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _sql(INITIAL)),
     Migration(2, "publication provenance and review status", _sql(PROVENANCE)),
     Migration(3, "forecasts in the long frames' shape", _sql(FORECAST_FRAMES)),
     Migration(4, "announcements", _sql(ANNOUNCEMENTS)),
     Migration(5, "backtest run ids", _backtest_runs),
+    Migration(6, "backtest rows in the long shape", _backtests_as_frames),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -126,7 +126,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         got = ops.ingest_govuk(db, raw_dir=raw, settings=settings)
         outcomes, failures = got.outcomes, got.failures
     for outcome in outcomes:
-        _say(outcome.describe())
+        _say(one_line(outcome.describe(), LONG))  # a file name cannot drive the terminal
     if not outcomes and not failures:
         _say("nothing new on GOV.UK: the store already holds the latest publications")
     for failure in failures:

@@ -1,8 +1,9 @@
 """The published JSON of `crossings forecast`: a typed model built from the frames at the edge.
 
-Readers parse this file, so its fields only ever grow: `as_of`, `model`, `weekly` (week_ending,
-mean, p10, p50, p90) and `year_end` (year, observed_ytd, mean, p10, p50, p90, prob_exceeds) as
-before; `data_through` and, per week, `days_observed` and `part_observed` were added.
+Readers parse this file, so its fields only ever grow, new ones after the old: `as_of`, `model`,
+`weekly` (week_ending, mean, p10, p50, p90) and `year_end` (year, observed_ytd, mean, p10, p50,
+p90, prob_exceeds) as before; then `data_through` and, per week, `days_observed` and
+`part_observed`.
 """
 
 from __future__ import annotations
@@ -52,9 +53,9 @@ class PublishedForecast(BaseModel):
 
     as_of: date
     model: str
-    data_through: date
     weekly: list[WeekForecast]
     year_end: YearEndForecast
+    data_through: date  # added: the last day with figures the forecast was made from
 
 
 def published(frames: ForecastFrames, as_of: date | None = None) -> PublishedForecast:

@@ -145,6 +145,30 @@ def daily_rows(
     return rows
 
 
+def rows_like(path: Path, through: date) -> list[list[Any]]:
+    """SB_01 rows repeating a real release's figures, cut or extended (made-up days) to `through`:
+    a made-up release that agrees with the real history, so the store does not hold it back as
+    a rewrite of past years."""
+    from forecasting.sources.release import read_release
+
+    real = read_release(path).daily
+    rows: list[list[Any]] = [list(SB01_HEADER)]
+    for r in real.itertuples(index=False):
+        if r.date <= through:
+            uncontrolled = (
+                "-"
+                if r.boats_uncontrolled is None or r.boats_uncontrolled != r.boats_uncontrolled
+                else int(r.boats_uncontrolled)
+            )
+            rows.append([r.date, int(r.migrants_arrived), int(r.boats_arrived), uncontrolled, ""])
+    extra = (
+        daily_rows(through, start=rows[-1][0] + timedelta(days=1))[1:]
+        if rows[-1][0] < through
+        else []
+    )
+    return rows + extra
+
+
 def weekly_rows(daily: list[list[Any]]) -> list[list[Any]]:
     """SB_02 rows summing SB_01 by week ending Sunday (complete weeks only)."""
     rows: list[list[Any]] = [list(SB02_HEADER)]

@@ -18,6 +18,7 @@ from ods_factory import daily_rows, write_release
 from forecasting.alerts import RunFacts, compute_alerts, headline_figures
 from forecasting.ingest import ingest_source
 from forecasting.settings import Settings
+from forecasting.store import accept_publication
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "govuk"
@@ -180,6 +181,12 @@ def test_history_revised_beyond_the_threshold(db_path: Path, tmp_path: Path) -> 
     assert _keys(alerts) == [f"new:{first.sha256}"]
     # +1 a day in 2024 (about +4%): over 3%.
     big = ingest_source(db_path, _revised_release(tmp_path, date(2025, 3, 8), 1))
+    # The store holds such a release back for review: announced as held, not as new figures.
+    alerts = compute_alerts(db_path, RunFacts(stored=(big.sha256,), today=date(2025, 3, 8)))
+    assert [a.key for a in _by_kind(alerts, "held")] == [f"held:{big.sha256}"]
+    assert not _by_kind(alerts, "new")
+    # Once an analyst accepts it, the revision itself is announced, with the years it changed.
+    accept_publication(db_path, big.sha256)
     alerts = compute_alerts(db_path, RunFacts(stored=(big.sha256,), today=date(2025, 3, 8)))
     revision = _by_kind(alerts, "revision")
     assert [a.key for a in revision] == [f"revision:{big.sha256}"]
@@ -207,12 +214,10 @@ def test_history_revised_beyond_the_threshold(db_path: Path, tmp_path: Path) -> 
 def test_releases_held_for_review_when_the_store_keeps_a_status(
     store_copy: Path, page_paths: list[Path]
 ) -> None:
-    """The store's review status ('official' or 'held', with a reason) where it has one."""
+    """The store's review status ('official' or 'held', with its reason) is what is announced."""
     assert not _by_kind(compute_alerts(store_copy, RunFacts(today=date(2026, 2, 28))), "held")
     page = ingest_source(store_copy, _page(page_paths, "2026-02-28.html"))
     con = duckdb.connect(str(store_copy))
-    con.execute("ALTER TABLE publications ADD COLUMN status VARCHAR DEFAULT 'official'")
-    con.execute("ALTER TABLE publications ADD COLUMN held_reason VARCHAR")
     con.execute(
         "UPDATE publications SET status = 'held', held_reason = 'revises 2025''s total' "
         "WHERE sha256 = ?",

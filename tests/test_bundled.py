@@ -7,7 +7,7 @@ import tomllib
 from datetime import date
 from pathlib import Path
 
-from ods_factory import write_release
+from ods_factory import rows_like, write_release
 
 from forecasting import bundled
 from forecasting.ingest import ingest_source
@@ -49,7 +49,9 @@ def test_seeding_records_a_bundled_snapshot(tmp_path: Path) -> None:
 def test_a_newer_release_supersedes_the_snapshot(tmp_path: Path) -> None:
     db = tmp_path / "crossings.duckdb"
     bundled.seed(db)
-    newer = write_release(tmp_path, date(2026, 3, 6))
+    newer = write_release(
+        tmp_path, date(2026, 3, 6), daily=rows_like(bundled.snapshot_path(), date(2026, 3, 5))
+    )
     outcome = ingest_source(db, newer)
     assert outcome.is_latest
     held = read_frame(db, "SELECT DISTINCT publication FROM daily_arrivals")

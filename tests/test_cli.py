@@ -81,12 +81,14 @@ def test_forecast_writes_exactly_the_json_contract(store: Path, tmp_path: Path) 
     argv = ["forecast", "--as-of", "2026-02-26", "--db", str(store), "--output", str(out)]
     assert main(argv) == 0
     payload = json.loads(out.read_text())
-    assert list(payload) == ["as_of", "model", "weekly", "year_end"]
+    # the contract's fields, in their order; later additions come after them
+    assert list(payload)[:4] == ["as_of", "model", "weekly", "year_end"]
+    assert payload["data_through"] == "2026-02-26"
     assert payload["as_of"] == "2026-02-26" and payload["model"] == PRODUCTION_MODEL
     assert len(payload["weekly"]) == 13
     assert payload["weekly"][0]["week_ending"] == "2026-03-01"
     for week in payload["weekly"]:
-        assert list(week) == ["week_ending", "mean", "p10", "p50", "p90"]
+        assert list(week)[:5] == ["week_ending", "mean", "p10", "p50", "p90"]
         assert week["p10"] <= week["p50"] <= week["p90"]
     year_end = payload["year_end"]
     assert list(year_end) == ["year", "observed_ytd", "mean", "p10", "p50", "p90", "prob_exceeds"]
@@ -176,24 +178,33 @@ def test_backtest_stores_three_tables_and_prints_scores(
         "--db",
         str(store),
     ]
-    assert main(argv) == 0
+    assert main([*argv, "--thursdays"]) == 0
     out = capsys.readouterr().out
-    assert "seasonal_naive" in out and "ensemble" in out
+    assert "| seasonal_naive |" in out and "| ensemble |" in out
     scores = read_frame(str(store), "SELECT * FROM backtest_scores")
     assert set(scores["model"]) == {"seasonal_naive", "ensemble"}
-    forecasts = read_frame(str(store), "SELECT DISTINCT origin FROM backtest_forecasts")
-    assert sorted(forecasts["origin"].dt.date) == [date(2025, 9, 7), date(2025, 10, 5)]
-    year_end = read_frame(str(store), "SELECT DISTINCT origin FROM backtest_year_end")
-    assert list(year_end["origin"].dt.date) == [date(2025, 9, 30)]
-    assert "year-end" in out and "/1" in out  # MAPE and hits out of one case
+    forecasts = read_frame(
+        str(store), "SELECT DISTINCT as_of, origin_kind FROM backtest_forecasts ORDER BY 1"
+    )
+    assert [(d.date(), k) for d, k in forecasts.itertuples(index=False)] == [
+        (date(2025, 9, 4), "thursday"),
+        (date(2025, 9, 7), "sunday"),
+        (date(2025, 10, 2), "thursday"),
+        (date(2025, 10, 5), "sunday"),
+    ]
+    year_end = read_frame(str(store), "SELECT DISTINCT as_of FROM backtest_year_end")
+    assert list(year_end["as_of"].dt.date) == [date(2025, 9, 30)]
+    assert "year-end MAPE" in out and "/1 |" in out  # MAPE and hits out of one case
+    runs = read_frame(str(store), "SELECT run_id FROM backtest_runs")
+    assert runs["run_id"].tolist() == [1] and "backtest run 1" in out
     # Running it again replaces the same rows rather than adding to them.
-    assert main(argv) == 0
+    assert main([*argv, "--thursdays"]) == 0
     again = read_frame(str(store), "SELECT count(*) AS n FROM backtest_scores")
     assert again["n"].iloc[0] == 2
     # Year-end origins can come from years outside the weekly range.
     assert main([*argv, "--year-end-years", "2024-2024"]) == 0
-    year_end = read_frame(str(store), "SELECT DISTINCT origin FROM backtest_year_end ORDER BY 1")
-    assert [d.date() for d in year_end["origin"]] == [
+    year_end = read_frame(str(store), "SELECT DISTINCT as_of FROM backtest_year_end ORDER BY 1")
+    assert [d.date() for d in year_end["as_of"]] == [
         date(2024, 3, 31),
         date(2024, 6, 30),
         date(2024, 9, 30),
@@ -243,8 +254,8 @@ def test_backtest_takes_the_same_every_as_backfill(
     ]
     assert main(argv) == 0
     assert "every 7D" in capsys.readouterr().out
-    origins = read_frame(str(store), "SELECT DISTINCT origin FROM backtest_forecasts ORDER BY 1")
-    assert [d.date() for d in origins["origin"]] == [
+    origins = read_frame(str(store), "SELECT DISTINCT as_of FROM backtest_forecasts ORDER BY 1")
+    assert [d.date() for d in origins["as_of"]] == [
         date(2025, 9, 7),
         date(2025, 9, 14),
         date(2025, 9, 21),

@@ -174,12 +174,13 @@ def test_level_check_is_stored_and_follows_the_data(frames) -> None:
 
 def test_published_json_keeps_the_contract(frames) -> None:
     js = published(frames).model_dump(mode="json")
-    assert list(js) == ["as_of", "model", "data_through", "weekly", "year_end"]
+    assert list(js) == ["as_of", "model", "weekly", "year_end", "data_through"]
     assert js["as_of"] == "2026-02-26" and js["model"] == PRODUCTION_MODEL
     assert js["data_through"] == "2026-02-26"
     assert len(js["weekly"]) == 13
-    for key in ("week_ending", "mean", "p10", "p50", "p90", "days_observed", "part_observed"):
-        assert key in js["weekly"][0]
+    assert list(js["weekly"][0]) == [
+        "week_ending", "mean", "p10", "p50", "p90", "days_observed", "part_observed"
+    ]
     assert js["weekly"][0]["part_observed"] and not js["weekly"][1]["part_observed"]
     ye = js["year_end"]
     assert list(ye) == ["year", "observed_ytd", "mean", "p10", "p50", "p90", "prob_exceeds"]

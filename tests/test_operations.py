@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from ods_factory import write_release
+from ods_factory import rows_like, write_release
 
 from forecasting import operations as ops
 from forecasting.errors import BadInput, ExitStatus, ReportError, SourceUnavailable, StoreBusy
@@ -18,7 +18,7 @@ def test_models_and_horizon_are_checked_against_the_library() -> None:
     from forecasting.models import DEFAULT_MODELS
 
     assert ops.model_names(None) == list(DEFAULT_MODELS)
-    with pytest.raises(BadInput, match="unknown model.*crystal_ball; known: seasonal_naive"):
+    with pytest.raises(BadInput, match="unknown model.*crystal_ball; known: ensemble"):
         ops.model_names(["ensemble", "crystal_ball"])
     assert ops.check_horizon(1) == 1 and ops.check_horizon(104) == 104
     for weeks in (0, 105, 10**9):
@@ -70,12 +70,15 @@ def test_a_folder_is_stored_in_publication_order(release_paths: list[Path], tmp_
     folder.mkdir()
     for path in reversed(release_paths):  # copied newest first: the order must come from names
         shutil.copy(path, folder / path.name)
-    first_issue = write_release(folder, date(2026, 2, 20))  # the real folder only holds the v2
+    v2 = "20_February_2026_Small_boats_-_time_series_v2.ods"
+    # the real folder only holds the v2: its first issue, made up, with the same figures
+    first_issue = write_release(
+        folder, date(2026, 2, 20), daily=rows_like(folder / v2, date(2026, 2, 19))
+    )
     (folder / "notes.txt").write_text("not a publication")
     db = tmp_path / "crossings.duckdb"
     outcomes = ops.ingest_many(db, [str(folder)], raw_dir=tmp_path / "raw")
     names = [o.file_name for o in outcomes]
-    v2 = "20_February_2026_Small_boats_-_time_series_v2.ods"
     assert names == sorted(
         [first_issue.name, *(p.name for p in release_paths)],
         key=lambda n: ops.publication_order(Path(n)),

@@ -19,15 +19,15 @@ class Result:
 
     scores: pd.DataFrame
     year_end: pd.DataFrame
-    forecasts: pd.DataFrame
+    weekly: pd.DataFrame
 
 
 def result(mase: float, origins: list[date]) -> Result:
     return Result(
         scores=pd.DataFrame({"model": ["naive", "ensemble"], "mase": [mase, mase / 2]}),
-        year_end=pd.DataFrame({"origin": origins, "model": "ensemble", "ape": mase}),
-        forecasts=pd.DataFrame(
-            {"origin": origins, "model": "ensemble", "horizon_weeks": 13, "mean": mase}
+        year_end=pd.DataFrame({"as_of": origins, "model": "ensemble", "p50": mase}),
+        weekly=pd.DataFrame(
+            {"as_of": origins, "model": "ensemble", "origin_kind": "sunday", "mean": mase}
         ),
     )
 
@@ -48,14 +48,14 @@ def test_each_run_gets_an_id(db_path: Path) -> None:
     # The same range again: its scores replace the first run's; other origins stay.
     scores = store.read_frame(db_path, "SELECT model, mase, run_id FROM backtest_scores ORDER BY 1")
     assert scores.values.tolist() == [["ensemble", 1.0, 2], ["naive", 2.0, 2]]
-    year_end = store.read_frame(db_path, "SELECT origin, run_id FROM backtest_year_end ORDER BY 1")
+    year_end = store.read_frame(db_path, "SELECT as_of, run_id FROM backtest_year_end ORDER BY 1")
     assert year_end["run_id"].tolist() == [1, 2]
 
 
 def test_a_failed_run_writes_nothing(db_path: Path) -> None:
     store.save_backtest(db_path, result(1.0, [date(2025, 3, 31)]), RUN)
     bad = result(3.0, [date(2025, 3, 31)])
-    bad.forecasts["mean"] = "not a number"  # the third table's insert fails
+    bad.weekly["mean"] = "not a number"  # the third table's insert fails
     with pytest.raises(duckdb.Error):
         store.save_backtest(db_path, bad, RUN)
     assert store.read_frame(db_path, "SELECT count(*) AS n FROM backtest_runs")["n"][0] == 1

@@ -136,6 +136,7 @@ def _rewritten(tmp_path: Path, released: date, factor: float, year: int = 2024) 
     for row in rows[1:]:
         if row[0].year == year:
             row[1] = round(row[1] * factor)
+            row[2] = min(row[2], row[1])  # never more boats than people
     return write_release(tmp_path / f"r{released:%m%d}", released, daily=rows)
 
 

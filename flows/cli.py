@@ -11,23 +11,33 @@ use them, so the command starts quickly. Exit statuses are `forecasting.errors.E
 from __future__ import annotations
 
 import argparse
-import importlib
-import json
 import signal
 import sys
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import Any, NoReturn
 
-from flows.runtime import Terminated, reap_children, stop_on_signals, stopped_by, terminal
-from forecasting.calendar import BadArgument, check_as_of, long_date, parse_every
-from forecasting.errors import BadInput, ExitStatus, one_line
+from flows.commands import (
+    cmd_accept,
+    cmd_backfill,
+    cmd_backtest,
+    cmd_export,
+    cmd_forecast,
+    cmd_ingest,
+    cmd_notify,
+    cmd_report,
+    cmd_run,
+    cmd_ytd,
+    fail,
+    failure,
+    stopped,
+)
+from flows.runtime import Terminated, reap_children, stop_on_signals
+from forecasting.calendar import check_as_of, parse_every
+from forecasting.errors import BadInput, ExitStatus
 from forecasting.settings import Settings
 
 __all__ = ["main", "build_parser"]
-
-LONG = 2000  # printed lines keep their whole advice; the errors bound their own length
 
 
 def _argument_type(check: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -81,324 +91,6 @@ as_date = _argument_type(_parse_date)
 as_horizon = _argument_type(_parse_horizon)
 as_every = _argument_type(_parse_every)
 as_years = _argument_type(_parse_years)
-
-
-def _say(line: str, *, err: bool = False) -> None:
-    """A line of the command's own: on the terminal, even while a flow's output goes to its log."""
-    out, error = terminal()
-    print(line, file=error if err else out)
-
-
-def _fail(message: str, status: int) -> int:
-    _say(f"crossings: {one_line(message, LONG)}", err=True)
-    return int(status)
-
-
-def _stopped(signum: int) -> int:
-    name = signal.Signals(signum).name
-    return _fail(f"stopped by {name}; the store keeps its last complete state", 128 + signum)
-
-
-def _failure(command: str, exc: BaseException) -> int:
-    """One line for an exception: its own text for an expected failure, else named as a bug."""
-    from forecasting.operations import exit_status_of
-
-    if stopped_by() is not None:  # whatever surfaced, a signal stopped the command
-        return _stopped(stopped_by())
-    status = exit_status_of(exc)
-    if status is None:
-        return _fail(f"{command} failed: {type(exc).__name__}: {exc}", ExitStatus.FAILED)
-    return _fail(str(exc), status)
-
-
-# ---------------------------------------------------------------------------------------------
-# Commands that need no Prefect
-
-
-def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from forecasting import operations as ops
-
-    db, raw = Path(args.db or settings.db), Path(args.raw_dir or settings.raw_dir)
-    failures: list[str] = []
-    if args.source:
-        outcomes = ops.ingest_many(db, args.source, raw_dir=raw, settings=settings)
-    else:
-        got = ops.ingest_govuk(db, raw_dir=raw, settings=settings)
-        outcomes, failures = got.outcomes, got.failures
-    for outcome in outcomes:
-        _say(one_line(outcome.describe(), LONG))  # a file name cannot drive the terminal
-    if not outcomes and not failures:
-        _say("nothing new on GOV.UK: the store already holds the latest publications")
-    for failure in failures:
-        _fail(f"source failed: {failure}", ExitStatus.STALE)
-    return ExitStatus.STALE if failures else ExitStatus.OK
-
-
-def cmd_ytd(args: argparse.Namespace, settings: Settings) -> int:
-    from forecasting.operations import check_held_through
-    from forecasting.store import latest_daily
-    from forecasting.ytd import format_ytd_table, year_to_date
-
-    db = Path(args.db or settings.db)
-    check_held_through(db, args.as_of, forecast=False)
-    # Year-to-date figures use the latest published value of every day (revisions included).
-    ytd = year_to_date(latest_daily(db).daily, args.as_of)
-    text = format_ytd_table(ytd)
-    if args.format == "json":
-        text = json.dumps(ytd.to_json_dict(), indent=2)
-    _say(text)
-    return ExitStatus.OK
-
-
-def _write_text(text: str, output: str) -> None:
-    from forecasting.files import atomic_write
-
-    atomic_write(Path(output), text)  # a reader never sees half a file
-
-
-def _write_json(payload: dict, output: str | None) -> None:
-    text = json.dumps(payload, indent=2) + "\n"
-    if not output:
-        terminal()[0].write(text)
-        return
-    _write_text(text, output)
-
-
-def cmd_forecast(args: argparse.Namespace, settings: Settings) -> int:
-    from forecasting.operations import forecast_and_store
-
-    outcome = forecast_and_store(
-        Path(args.db or settings.db),
-        args.as_of,
-        horizon_weeks=args.horizon_weeks,
-        force=args.force,
-    )
-    _write_json(outcome.payload, args.output)
-    if args.output:
-        _say(f"{outcome.describe()}; written to {args.output}")
-    return ExitStatus.OK
-
-
-def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
-    from forecasting import operations as ops
-
-    db = Path(args.db or settings.db)
-    if args.protocol:
-        with _progress_bar("protocol") as progress:
-            tables, run_ids = ops.protocol_and_store(
-                db,
-                models=args.models,
-                progress=lambda what, done, total: progress(done, total, what),
-            )
-        if args.output:
-            _write_text(tables, args.output)
-        _say(tables)
-        _say(
-            f"stored in {db} as backtest runs " + ", ".join(f"{k} {v}" for k, v in run_ids.items())
-        )
-        return ExitStatus.OK
-    if args.start is None or args.end is None:
-        raise BadArgument("--start/--end", "give both, or --protocol")
-    ops.check_backtest(db, args.start, args.end, args.every, args.models, args.horizon_weeks)
-    with _progress_bar("backtest") as progress:
-        outcome = ops.backtest_and_store(
-            db,
-            args.start,
-            args.end,
-            every=args.every,
-            horizon_weeks=args.horizon_weeks,
-            models=args.models,
-            year_end_years=args.year_end_years,
-            thursdays=args.thursdays,
-            progress=lambda done, total: progress(done, total, ""),
-        )
-    _say(outcome.describe())
-    return ExitStatus.OK
-
-
-def cmd_notify(args: argparse.Namespace, settings: Settings) -> int:
-    """Send to every URL in $CROSSINGS_NOTIFY: a test message, or what the store shows now."""
-    if not settings.notify:
-        return _fail(
-            "CROSSINGS_NOTIFY is not set: no URL to send to "
-            "(comma-separated Apprise URLs, e.g. json://127.0.0.1:8099/hook)",
-            ExitStatus.BAD_INPUT,
-        )
-    if args.test:
-        from forecasting.notify import send_test
-
-        deliveries = send_test(settings.notify)
-    else:
-        from forecasting.alerts import RunFacts
-        from forecasting.notify import announce_run
-
-        db, reports = Path(args.db or settings.db), Path(settings.reports_dir)
-        result = announce_run(db, reports, RunFacts(), settings)
-        if result is None:
-            _say("nothing new to announce")
-            return ExitStatus.OK
-        _say(result.title)
-        deliveries = result.deliveries
-    for delivery in deliveries:
-        _say(delivery.describe())
-    ok = deliveries and all(d.delivered for d in deliveries)
-    return ExitStatus.OK if ok else ExitStatus.FAILED
-
-
-def cmd_accept(args: argparse.Namespace, settings: Settings) -> int:
-    """Make a publication held back for review (it rewrote history) part of the official series."""
-    from forecasting.store import accept_publication
-
-    _say(accept_publication(Path(args.db or settings.db), args.publication).describe())
-    return ExitStatus.OK
-
-
-def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    """Write the store's public tables and views as files analysts can query without the lock."""
-    from forecasting.store import export_views
-
-    _say(export_views(Path(args.db or settings.db), args.out_dir, format=args.format).describe())
-    return ExitStatus.OK
-
-
-def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from forecasting.report import write_report
-
-    reports = Path(args.reports_dir or settings.reports_dir)
-    path = write_report(
-        Path(args.db or settings.db),
-        reports,
-        as_of=args.as_of,
-        stale_after_days=settings.stale_after_days,
-    )
-    _say(f"report written: {path}")
-    return ExitStatus.OK
-
-
-# ---------------------------------------------------------------------------------------------
-# Commands that run Prefect flows
-
-
-def _in_flow_run(command: str, settings: Settings, body: Callable[[], int]) -> int:
-    """Run `body` with Prefect's log in a file (its path printed last) and a temporary API."""
-    from flows.runtime import log_to_file, new_log_path, shared_api
-
-    log = new_log_path(settings.log_dir, command)
-    try:
-        # The flows are imported while the temporary server starts: both take seconds.
-        with log_to_file(log), shared_api(log, lambda: importlib.import_module("flows.pipeline")):
-            return body()
-    except Exception as exc:
-        return _failure(command, exc)
-    finally:
-        _say(f"full log: {log}", err=True)
-
-
-def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    def body() -> int:
-        from flows.pipeline import nightly
-
-        summary = nightly(
-            source=args.source or settings.source,
-            db=str(args.db or settings.db),
-            reports_dir=str(args.reports_dir or settings.reports_dir),
-            raw_dir=str(args.raw_dir or settings.raw_dir),
-            horizon_weeks=args.horizon_weeks,
-        )
-        for failure in summary["failures"]:
-            _fail(f"source failed: {failure}", ExitStatus.STALE)
-        if summary["seeded"]:
-            _fail(
-                f"the store was empty: seeded it from the bundled snapshot {summary['seeded']}",
-                ExitStatus.STALE,
-            )
-        for reason in summary["reasons"][len(summary["failures"]) :]:
-            _fail(f"stale: {reason}", ExitStatus.STALE)
-        fc = summary["forecast"]
-        _say(
-            f"report written: {summary['index']} (figures to "
-            f"{long_date(date.fromisoformat(summary['data_through']))}; new publication: "
-            f"{'yes' if summary['new_publication'] else 'no'}; forecast as of {fc['as_of']} "
-            f"{'fitted' if fc['refitted'] else 'already held from the same publications'})"
-        )
-        return summary["status"]
-
-    return _in_flow_run("run", settings, body)
-
-
-def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
-    from forecasting.operations import check_backfill
-
-    db = Path(args.db or settings.db)
-    # Every check before paying for Prefect's start-up.
-    check_backfill(db, args.start, args.end, args.every, args.models, args.horizon_weeks)
-
-    def body() -> int:
-        from flows.pipeline import backfill, progress_to
-
-        with _progress_bar("backfill") as progress, progress_to(progress):
-            summary = backfill(
-                start=args.start,
-                end=args.end,
-                every=args.every,
-                models=args.models,
-                db=str(db),
-                horizon_weeks=args.horizon_weeks,
-                with_report=args.with_report,
-                reports_dir=str(args.reports_dir or settings.reports_dir),
-                task_runner=args.task_runner,
-                dask_address=args.dask_address,
-                force=args.force,
-            )
-        _say(
-            f"{len(summary['dates'])} as-of dates: {summary['fitted']} fitted and stored, "
-            f"{summary['skipped']} already held; {summary['seconds']} s on "
-            f"{summary['task_runner']}"
-        )
-        return ExitStatus.OK
-
-    return _in_flow_run("backfill", settings, body)
-
-
-class _Bar:
-    """A rich progress bar on stderr, driven by (done, total, what) calls."""
-
-    def __init__(self, label: str) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn(f"[bold]{label}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            TextColumn("{task.description}"),
-            console=Console(file=terminal()[1]),
-            transient=False,
-        )
-        self._task = self._progress.add_task("", total=None)
-
-    def __enter__(self) -> _Bar:
-        self._progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._progress.stop()
-
-    def __call__(self, done: int, total: int, what: str) -> None:
-        self._progress.update(self._task, completed=done, total=total, description=what)
-
-
-def _progress_bar(label: str) -> _Bar:
-    return _Bar(label)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -504,6 +196,8 @@ def _library_commands(sub: Any) -> None:
         "(default: those between --start and --end)",
     )
 
+
+def _store_commands(sub: Any) -> None:
     p = _add(sub, "report", cmd_report, "write the HTML report")
     p.add_argument("--as-of", type=as_date, help="default: the last day with data")
     p.add_argument("--reports-dir", help=REPORTS_HELP)
@@ -557,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     _library_commands(sub)
+    _store_commands(sub)
     _flow_commands(sub)
     return parser
 
@@ -573,16 +268,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
     except ValueError as exc:  # a malformed CROSSINGS_* number, named
-        return _fail(str(exc), ExitStatus.BAD_INPUT)
+        return fail(str(exc), ExitStatus.BAD_INPUT)
     # SIGTERM and SIGHUP unwind like Ctrl-C; whatever the command started is stopped on the way
     # out. The store's transactions and the report's atomic writes keep the last good state.
     with stop_on_signals(), reap_children():
         try:
             return int(args.func(args, settings))
         except KeyboardInterrupt as exc:
-            return _stopped(exc.signum if isinstance(exc, Terminated) else signal.SIGINT)
+            return stopped(exc.signum if isinstance(exc, Terminated) else signal.SIGINT)
         except Exception as exc:
-            return _failure(args.command, exc)
+            return failure(args.command, exc)
 
 
 if __name__ == "__main__":

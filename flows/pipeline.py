@@ -5,8 +5,8 @@ Orchestration only: each step calls the same library function as the `crossings`
 is Prefect's: runs, tasks, task runners, artifacts and final states.
 
 - Fits are pure; the flow itself is the one writer, in short transactions (docs/scaling.md).
-- Nothing here retries: the library's one retry layer handles GOV.UK (forecasting/sources/http.py), and
-  a bad file fails at once, since retrying cannot fix it.
+- Nothing here retries: the library's one retry layer handles GOV.UK
+  (forecasting/sources/http.py), and a bad file fails at once, since retrying cannot fix it.
 - One bad source never sinks the night: the nightly run stores what was good, forecasts, writes
   the report and ends in a Completed state named "Stale" saying what failed (exit status 10 for
   `crossings run`). With nothing held and GOV.UK out of reach, it seeds the store from the

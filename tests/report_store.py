@@ -58,6 +58,60 @@ def forecast_payload(
     }
 
 
+def save_payload(
+    db: Path, payload: dict[str, Any], read: Any = None, *, milestones: bool = True
+) -> None:
+    """Store a hand-made forecast as the engine would: its JSON shape as the long frames (its
+    `prob_exceeds` as milestones of the earlier years' totals, unless not `milestones`)."""
+    import pandas as pd
+
+    from forecasting import store
+    from forecasting.frames import MILESTONE_COLUMNS, ForecastFrames
+
+    as_of = date.fromisoformat(payload["as_of"])
+    model = payload["model"]
+    key = {"as_of": as_of, "model": model}
+    ye = payload["year_end"]
+    weeks = [
+        {**key, "week_ending": date.fromisoformat(w["week_ending"]), "horizon": k + 1,
+         "days_observed": 0, "observed": 0.0, **{q: w[q] for q in ("mean", "p10", "p50", "p90")}}
+        for k, w in enumerate(payload["weekly"])
+    ]  # fmt: skip
+    totals = store.read_frame(
+        db,
+        "SELECT year(date) AS year, sum(migrants_arrived) AS total FROM daily_arrivals GROUP BY 1",
+    ).set_index("year")["total"]
+    rows = [
+        {**key, "year": ye["year"], "kind": "year_total", "label": year,
+         "threshold": int(totals.get(int(year), 0)), "probability": p, "date_p10": None,
+         "date_p50": None, "date_p90": None}
+        for year, p in ye["prob_exceeds"].items()
+        if milestones
+    ]  # fmt: skip
+    frames = ForecastFrames(
+        runs=pd.DataFrame(
+            [
+                {
+                    **key,
+                    "production": True,
+                    "data_through": read.data_through if read is not None else as_of,
+                    "horizon_weeks": len(weeks),
+                    "level_implied": None,
+                    "level_trailing": None,
+                    "calibration": "made up",
+                }
+            ]
+        ),  # fmt: skip
+        weekly=pd.DataFrame(weeks),
+        year_end=pd.DataFrame(
+            [{**key, **{k: ye[k] for k in ("year", "observed_ytd", "mean", "p10", "p50", "p90")}}]
+        ),
+        cumulative=ForecastFrames.empty().cumulative,
+        milestones=pd.DataFrame(rows, columns=MILESTONE_COLUMNS),
+    )
+    store.save_forecast_frames(db, frames, {as_of: read} if read is not None else None)
+
+
 def build_store(folder: Path, *, note: str | None = HOSTILE_NOTE) -> Path:
     """A store holding one made-up release through 26 Feb 2026 (a note on a recent day)."""
     rows = daily_rows(THROUGH)
@@ -79,5 +133,6 @@ def store_with_forecasts(folder: Path) -> Path:
     payloads = [forecast_payload(THROUGH, observed_ytd=ytd), forecast_payload(date(2026, 1, 8))]
     payloads += [forecast_payload(d, level=(150.0, 420.0)[k % 2]) for k, d in enumerate(SUNDAYS)]
     for payload in payloads:
-        store.save_forecasts(db, {"ensemble": payload}, production_model="ensemble")
+        # milestones only for the newest: a page showing an older forecast has none
+        save_payload(db, payload, milestones=payload is payloads[0])
     return db

@@ -179,7 +179,13 @@ def test_published_json_keeps_the_contract(frames) -> None:
     assert js["data_through"] == "2026-02-26"
     assert len(js["weekly"]) == 13
     assert list(js["weekly"][0]) == [
-        "week_ending", "mean", "p10", "p50", "p90", "days_observed", "part_observed"
+        "week_ending",
+        "mean",
+        "p10",
+        "p50",
+        "p90",
+        "days_observed",
+        "part_observed",
     ]
     assert js["weekly"][0]["part_observed"] and not js["weekly"][1]["part_observed"]
     ye = js["year_end"]

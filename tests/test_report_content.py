@@ -19,7 +19,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from ods_factory import daily_rows, write_release
-from report_store import SUNDAYS, THROUGH, build_store, forecast_payload, store_with_forecasts
+from report_store import (
+    SUNDAYS,
+    THROUGH,
+    build_store,
+    forecast_payload,
+    save_payload,
+    store_with_forecasts,
+)
 
 from forecasting import report, store
 from forecasting.frames import MILESTONE_COLUMNS
@@ -56,9 +63,7 @@ def _page(db: Path, folder: Path, as_of: date | None = None, today: date = TODAY
 def _save(db: Path, as_of: date, p50: float) -> None:
     """A forecast as of `as_of` made from the data known then (recorded like the engine's)."""
     read = store.read_as_of(db, as_of)
-    store.save_forecasts(
-        db, {"ensemble": forecast_payload(as_of, p50=p50)}, production_model="ensemble", read=read
-    )
+    save_payload(db, forecast_payload(as_of, p50=p50), read)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,7 +149,7 @@ def test_track_record_sentence_from_the_stored_forecasts(base: Path, tmp_path: P
 
 def test_no_earlier_forecast_says_so(tmp_path: Path) -> None:
     db = build_store(tmp_path, note=None)
-    store.save_forecasts(db, {"ensemble": forecast_payload(THROUGH)}, production_model="ensemble")
+    save_payload(db, forecast_payload(THROUGH))
     page = _page(db, tmp_path / "r", today=THROUGH)
     assert "No earlier forecast can be checked yet" in _words(page)
     assert 'id="track-record"' not in page

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from report_store import save_payload
 
 from forecasting import store
 from forecasting.report import accuracy
@@ -121,7 +122,7 @@ def test_fill_fits_what_is_missing_from_the_data_known_then(vintages: Path) -> N
             "prob_exceeds": {},
         },
     }
-    store.save_forecasts(vintages, {"ensemble": payload}, production_model="ensemble", read=read)
+    save_payload(vintages, payload, read)
     events: list[TrackRecordProgress] = []
     out = fill_track_record(vintages, date(2026, 2, 26), 3, progress=events.append)
     assert out.wanted == [date(2026, 2, 1), held, date(2026, 2, 15)]
@@ -134,7 +135,7 @@ def test_fill_fits_what_is_missing_from_the_data_known_then(vintages: Path) -> N
     for day, row in zip(out.wanted, stored.itertuples(), strict=True):
         known = store.read_as_of(vintages, day)  # the vintage: data as known that Sunday
         assert row.data_through.date() == known.data_through < day
-        assert row.publications == ",".join(known.publications)
+        assert list(row.publications) == list(known.publications)
     weeks = store.read_frame(vintages, "SELECT as_of, week_ending FROM forecast_weeks")
     for day in out.fitted:  # each holds the week it is judged on
         assert (day + timedelta(days=7)) in set(

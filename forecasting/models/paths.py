@@ -7,7 +7,7 @@ and the year end all come from one set of coherent paths.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -59,6 +59,7 @@ class ModelPaths:
     remaining: np.ndarray | None  # (n_paths,) the part-observed week's unobserved days
     remaining_quantiles: np.ndarray | None  # (3,) their exact p10/p50/p90
     calibration: str
+    weekly_u1: np.ndarray | None = field(default=None, repr=False)  # first week's draws
 
 
 def _backcast_origins(n: int, horizon: int) -> np.ndarray:
@@ -71,6 +72,27 @@ def _full(points: np.ndarray, origins: np.ndarray, n: int) -> np.ndarray:
     full = np.full((n, points.shape[1]), np.nan)
     full[origins] = points
     return full
+
+
+def _backcasts(
+    x: np.ndarray, origins: np.ndarray, horizon: int, names: list[str]
+) -> dict[str, np.ndarray]:
+    """Model-scale forecasts from every origin, of the cheap models asked for and, when the
+    ensemble or a costly model (which borrows the ensemble's errors) is asked for, of the
+    ensemble and its members (each member run once)."""
+    cheap = [name for name in names if REGISTRY[name].backcast is not None]
+    wanted = set(cheap)
+    if PRODUCTION_MODEL in names or len(cheap) < len(names):
+        wanted |= {*ENSEMBLE_MEMBERS, PRODUCTION_MODEL}
+    out: dict[str, np.ndarray] = {}
+    for name in (*ENSEMBLE_MEMBERS, *REGISTRY):
+        if name not in wanted or name in out:
+            continue
+        if name == PRODUCTION_MODEL:  # the median of the members already run
+            out[name] = np.median(np.stack([out[m] for m in ENSEMBLE_MEMBERS]), axis=0)
+        else:
+            out[name] = REGISTRY[name].backcast(x, origins, horizon)  # type: ignore[misc]
+    return out
 
 
 def simulate(
@@ -87,79 +109,67 @@ def simulate(
         raise ValueError("n_paths and horizon must be positive")
     if len(hist.y) == 0:
         raise ValueError("need at least one complete Monday-Sunday week of data to forecast")
-    x = to_model_scale(hist.y)
-    n = len(x)
+    n = len(hist.y)
     origins = _backcast_origins(n, horizon)
-    cheap = [name for name in names if REGISTRY[name].backcast is not None]
-    needs_ensemble = PRODUCTION_MODEL in names or len(cheap) < len(names)
-    wanted = set(cheap) | (set(ENSEMBLE_MEMBERS) | {PRODUCTION_MODEL} if needs_ensemble else set())
-    backcasts: dict[str, np.ndarray] = {}
-    for name in (*ENSEMBLE_MEMBERS, *REGISTRY):
-        if name in wanted and name not in backcasts:
-            if name == PRODUCTION_MODEL:  # the median of the members already run
-                stack = np.stack([backcasts[m] for m in ENSEMBLE_MEMBERS])
-                backcasts[name] = np.median(stack, axis=0)
-            else:
-                backcasts[name] = REGISTRY[name].backcast(x, origins, horizon)  # type: ignore[misc]
-    cap = float(max(CAP_FACTOR * float(hist.y.max()), CAP_FLOOR))
-    out: dict[str, ModelPaths] = {}
-    models_of_errors: dict[str, ErrorModel] = {}
-    for name in [*backcasts, *(nm for nm in names if nm not in backcasts)]:
-        spec = REGISTRY[name]
-        if spec.backcast is not None:
-            points = _full(from_model_scale(backcasts[name]), origins, n)
-            models_of_errors[name] = error_model(
-                error_matrix(hist.y, points), to_error_scale(points), horizon
-            )
-            point = points[-1]
-            errors, own = models_of_errors[name], name
-        else:
-            point = from_model_scale(spec.fit(hist, horizon))  # type: ignore[misc]
-            points = None
-            errors, own = models_of_errors[PRODUCTION_MODEL], PRODUCTION_MODEL
-        if name not in names:
-            continue
-        rng = np.random.default_rng(seed)
-        u = errors.uniforms(n_paths, rng)
-        base = to_error_scale(np.minimum(point, cap))[None, :]
-        weekly = np.minimum(from_error_scale(base + errors.quantiles(u)), cap)
-        unwidened = np.minimum(from_error_scale(base + errors.quantiles(u, widened=False)), cap)
-        exact = errors.quantiles(np.repeat(QUANTILES[:, None], horizon, axis=1))
-        quantiles = np.minimum(from_error_scale(base + exact), cap).T
-        remaining = remaining_q = None
+    backcasts = _backcasts(to_model_scale(hist.y), origins, horizon, names)
+    points = {name: _full(from_model_scale(b), origins, n) for name, b in backcasts.items()}
+    errors: dict[str, ErrorModel] = {}
+
+    def errors_of(name: str) -> ErrorModel:
+        if name not in errors:
+            own = points[name]
+            errors[name] = error_model(error_matrix(hist.y, own), to_error_scale(own), horizon)
+        return errors[name]
+
+    out = {}
+    for name in names:
+        fit = REGISTRY[name].fit
+        own = name if fit is None else PRODUCTION_MODEL  # costly models borrow the ensemble's
+        point = points[name][-1] if fit is None else from_model_scale(fit(hist, horizon))
+        out[name] = _paths(hist, name, point, errors_of(own), n_paths, seed)
         if part_week is not None:
-            remaining, remaining_q = _remaining(
-                hist, part_week, point[0], points, backcasts.get(own), origins, u[:, 0]
-            )
-        out[name] = ModelPaths(
-            name,
-            point,
-            weekly,
-            unwidened,
-            quantiles,
-            remaining,
-            remaining_q,
-            "own errors" if own == name else f"the {own}'s errors",
-        )
-    return {name: out[name] for name in names}
+            u1 = out[name].weekly_u1
+            remaining = _remaining(hist, part_week, point[0], points[own], u1)
+            out[name] = replace(out[name], remaining=remaining[0], remaining_quantiles=remaining[1])
+        if own != name:
+            out[name] = replace(out[name], calibration=f"the {own}'s errors")
+    return out
+
+
+def _paths(
+    hist: WeeklyHistory,
+    name: str,
+    point: np.ndarray,
+    errors: ErrorModel,
+    n_paths: int,
+    seed: int,
+) -> ModelPaths:
+    """The point forecast plus errors drawn from the error model (the same draws twice: after
+    and before the recalibration of width), and the exact weekly quantiles."""
+    cap = float(max(CAP_FACTOR * float(hist.y.max()), CAP_FLOOR))
+    u = errors.uniforms(n_paths, np.random.default_rng(seed))
+    base = to_error_scale(np.minimum(point, cap))[None, :]
+    weekly = np.minimum(from_error_scale(base + errors.quantiles(u)), cap)
+    unwidened = np.minimum(from_error_scale(base + errors.quantiles(u, widened=False)), cap)
+    exact = errors.quantiles(np.repeat(QUANTILES[:, None], len(point), axis=1))
+    quantiles = np.minimum(from_error_scale(base + exact), cap).T
+    return ModelPaths(
+        name, point, weekly, unwidened, quantiles, None, None, "own errors", weekly_u1=u[:, 0]
+    )
 
 
 def _remaining(
     hist: WeeklyHistory,
     part: PartWeek,
     week_point: float,
-    points: np.ndarray | None,
-    own_backcast: np.ndarray | None,
-    origins: np.ndarray,
+    points: np.ndarray,
     u: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The unobserved days of the part-observed week: the point forecast's share of the week
-    plus the errors the same forecast made for the same days of past weeks."""
-    n = len(hist.y)
-    if points is None:  # a costly model: the ensemble's past forecasts stand in for its own
-        assert own_backcast is not None
-        points = _full(from_model_scale(own_backcast), origins, n)
-    weeks = np.arange(1, n)  # week w forecast from origin w - 1, horizon 1
+    plus what the same forecast got wrong for the same days of past weeks (`points`: the
+    model's own past forecasts, the ensemble's for a costly model); drawn with the paths' first
+    week's probabilities `u`, so a path high in the week stays high in its remainder."""
+    weeks = np.arange(1, len(hist.y))  # week w forecast from origin w - 1, horizon 1
     model = part_week_model(
         part.past_remaining[weeks],
         points[weeks - 1, 0] * part.share,

@@ -19,13 +19,10 @@ from forecasting.store.connection import DEFAULT_DB, default_db_path, open_store
 from forecasting.store.export import Export, export_views
 from forecasting.store.forecast_frames import read_forecast_frames, save_forecast_frames
 from forecasting.store.forecasts import (
-    ForecastRecord,
     already_forecast,
     forecast_covers,
     held_forecasts,
     production_year_end,
-    save_forecast_records,
-    save_forecasts,
 )
 from forecasting.store.publications import IngestOutcome, held_publications, ingest
 from forecasting.store.reads import (
@@ -58,9 +55,6 @@ __all__ = [
     "latest_daily",
     "latest_data_through",
     "publication_data_throughs",
-    "ForecastRecord",
-    "save_forecasts",
-    "save_forecast_records",
     "held_forecasts",
     "forecast_covers",
     "already_forecast",

@@ -119,7 +119,9 @@ def reap_children(grace_seconds: float = 5.0) -> Iterator[None]:
     try:
         yield
     finally:
-        left = [p for p in me.children(recursive=True) if p.pid not in before]
+        left = [
+            p for p in me.children(recursive=True) if p.pid not in before and not _tracker(p)
+        ]
         for proc in left:
             with contextlib.suppress(psutil.Error):
                 proc.terminate()
@@ -330,6 +332,16 @@ def terminal() -> tuple[IO[str], IO[str]]:
     """Where the command's own lines go (stdout, stderr): the terminal, even while the process's
     descriptors 1 and 2 point at the log (`log_to_file`)."""
     return _terminal or (sys.stdout, sys.stderr)
+
+
+def _tracker(proc: Any) -> bool:
+    """multiprocessing's resource tracker: it leaves by itself when this process exits (its pipe
+    closes), and stopping it first makes the interpreter's exit relaunch it, which then prints
+    a KeyError traceback for the semaphores it never saw."""
+    try:
+        return "multiprocessing.resource_tracker" in " ".join(proc.cmdline())
+    except Exception:  # gone already, or not ours to read
+        return False
 
 
 def _reopen(fd: int, encoding: str) -> IO[str]:

@@ -119,9 +119,7 @@ def reap_children(grace_seconds: float = 5.0) -> Iterator[None]:
     try:
         yield
     finally:
-        left = [
-            p for p in me.children(recursive=True) if p.pid not in before and not _tracker(p)
-        ]
+        left = [p for p in me.children(recursive=True) if p.pid not in before and not _tracker(p)]
         for proc in left:
             with contextlib.suppress(psutil.Error):
                 proc.terminate()

@@ -69,16 +69,13 @@ FitFn = Callable[..., Any]  # forecasting.fits.fit, or a flow's task wrapping it
 
 
 def model_names(models: list[str] | None) -> list[str]:
-    """The models a fit will produce (None: every default model), checked against the library."""
-    from forecasting.models import DEFAULT_MODELS, MODEL_NAMES
+    """The models a fit will produce (None: every default model), checked against the registry."""
+    from forecasting.models import check_models
 
-    names = list(models) if models else list(DEFAULT_MODELS)
-    unknown = [name for name in names if name not in MODEL_NAMES]
-    if unknown:
-        raise BadArgument(
-            "--models", f"unknown model(s) {', '.join(unknown)}; known: {', '.join(MODEL_NAMES)}"
-        )
-    return names
+    try:
+        return check_models(models)
+    except ValueError as exc:
+        raise BadArgument("--models", str(exc)) from None
 
 
 def check_horizon(weeks: int) -> int:

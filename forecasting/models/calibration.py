@@ -26,6 +26,7 @@ Every constant here was chosen on the validation origins (Jul 2019 - Dec 2021), 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
@@ -64,6 +65,17 @@ def error_matrix(y: np.ndarray, points: np.ndarray) -> np.ndarray:
     return actual - to_error_scale(points)
 
 
+_NORMAL = NormalDist()
+_normal_cdf = np.vectorize(_NORMAL.cdf, otypes=[float])
+_inv_cdf = np.vectorize(_NORMAL.inv_cdf, otypes=[float])
+
+
+def _normal_ppf(p: np.ndarray | float) -> np.ndarray:
+    """Standard normal quantiles (the fallback for the first year of data, so rarely used that
+    the standard library's NormalDist serves)."""
+    return _inv_cdf(np.clip(p, 1e-6, 1 - 1e-6))
+
+
 def _tail_factor(z: np.ndarray, n: int) -> float:
     """The smallest factor s with at most TAIL * n of the exceedances z above s."""
     allowed = int(np.floor(TAIL * n))
@@ -99,9 +111,7 @@ class ErrorModel:
         base = self.pools[cols, lo] * (1 - frac) + self.pools[cols, hi] * frac
         thin = n < MIN_ERRORS  # the first year of data: a wide normal instead
         if thin.any():
-            from scipy.stats import norm
-
-            normal = FALLBACK_SD * norm.ppf(np.clip(p, 1e-6, 1 - 1e-6))
+            normal = FALLBACK_SD * _normal_ppf(p)
             base = np.where(thin[None, :], normal, base)
         if not widened:
             return base
@@ -111,13 +121,11 @@ class ErrorModel:
         """(n_paths, horizon) probabilities whose dependence across horizons is the past's."""
         rows = self.trajectories
         if len(rows) < MIN_ERRORS:  # too little history: an AR(1) Gaussian copula
-            from scipy.stats import norm
-
             z = np.empty((n_paths, self.horizon))
             z[:, 0] = rng.standard_normal(n_paths)
             for h in range(1, self.horizon):
                 z[:, h] = 0.9 * z[:, h - 1] + np.sqrt(1 - 0.81) * rng.standard_normal(n_paths)
-            return norm.cdf(z)
+            return _normal_cdf(z)
         pick = rng.integers(0, len(rows), size=n_paths)
         # each sampled value's rank among the trajectories, jittered within its step
         ranks = np.argsort(np.argsort(rows, axis=0, kind="stable"), axis=0, kind="stable")
@@ -226,9 +234,7 @@ class PartWeekModel:
         p = np.asarray(p, dtype="float64")
         above = np.clip((p - self.p_zero) / max(1.0 - self.p_zero, 1e-9), 0.0, 1.0)
         if len(self.errors) < MIN_ERRORS:
-            from scipy.stats import norm
-
-            e = FALLBACK_SD * norm.ppf(np.clip(above, 1e-6, 1 - 1e-6))
+            e = FALLBACK_SD * _normal_ppf(above)
         else:
             e = np.quantile(self.errors, above)
         values = from_error_scale(to_error_scale(point, share) + e, share)

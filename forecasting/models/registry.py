@@ -7,6 +7,7 @@ origins, so it is re-run at every recent origin and calibrated on its own errors
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,6 +38,7 @@ class ModelSpec:
     description: str
     backcast: Backcast | None = None
     fit: Fit | None = None
+    needs: str | None = None  # an optional package it imports (an extra of the project)
 
     @property
     def calibration(self) -> str:
@@ -84,11 +86,17 @@ REGISTRY: dict[str, ModelSpec] = {
             "the same week last year (the baseline every score is relative to)",
             backcast=members.seasonal_naive,
         ),
-        ModelSpec("prophet", "Prophet on log counts (comparison)", fit=comparison.prophet_log),
+        ModelSpec(
+            "prophet",
+            "Prophet on log counts (comparison)",
+            fit=comparison.prophet_log,
+            needs="prophet",
+        ),
         ModelSpec(
             "prophet_default",
             "Prophet with its defaults on weekly totals (the benchmark)",
             fit=comparison.prophet_default,
+            needs="prophet",
         ),
         ModelSpec(
             "ets_damped",
@@ -110,4 +118,11 @@ def check_models(models: list[str] | tuple[str, ...] | None) -> list[str]:
         raise ValueError(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(MODEL_NAMES)}")
     if not names:
         raise ValueError("name at least one model")
+    for name in names:
+        needs = REGISTRY[name].needs
+        if needs and importlib.util.find_spec(needs) is None:
+            raise ValueError(
+                f"model {name} needs {needs}, which is not installed: "
+                "pip install 'channel-crossings[compare]'"
+            )
     return list(dict.fromkeys(names))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,14 @@ def releases_store(tmp_path_factory: pytest.TempPathFactory, release_paths: list
     for path in release_paths:
         ingest_source(db, path)
     return db
+
+
+@pytest.fixture(scope="module")
+def prefect_api() -> Iterator[str]:
+    """One temporary Prefect server (SQLite in a temp dir) for a module's flows; its URL, for a
+    child `crossings run` (flows run in-process use it through Prefect's settings)."""
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield PREFECT_API_URL.value()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -25,15 +24,6 @@ FAST_MODELS = ["seasonal_naive", "ensemble"]
 FRESH = "100000"  # CROSSINGS_STALE_AFTER_DAYS for runs whose figures must count as fresh
 
 pytestmark = pytest.mark.integration  # every test here runs flows against a Prefect API
-
-
-@pytest.fixture(scope="module")
-def prefect_api() -> Iterator[None]:
-    """One temporary Prefect server (SQLite in a temp dir) for every flow in this module."""
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -161,16 +160,6 @@ def test_notify_command_announces_what_the_store_shows_now(
 
 
 # --- the real pipeline -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def prefect_api() -> Iterator[str]:
-    """One temporary Prefect server for the module; its URL, for the child `crossings run`."""
-    from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=180):
-        yield PREFECT_API_URL.value()
 
 
 def _assert_headline(message: dict, db: Path, reports: Path) -> None:

@@ -31,6 +31,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 
 from forecasting.models.scale import SEASON
 
@@ -154,33 +155,52 @@ def ets(x: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
     return _or_naive(shape + LEVEL_DECAY ** (h - 1) * now, x, origins, horizon)
 
 
+def _fourier(weeks: np.ndarray) -> np.ndarray:
+    """Yearly sine and cosine terms of absolute week indices (any shape, a last axis added)."""
+    angle = 2 * np.pi * weeks[..., None] * np.arange(1, TREND_ORDER + 1) / _WEEKS_PER_YEAR
+    return np.concatenate([np.sin(angle), np.cos(angle)], axis=-1)
+
+
+def _trend_design(n: int) -> np.ndarray:
+    """Intercept, slope and a hinge every TREND_HINGE_WEEKS (none in the last weeks)."""
+    t = np.arange(n, dtype=float)
+    hinges = np.arange(TREND_HINGE_WEEKS, n - TREND_TAIL_WEEKS, TREND_HINGE_WEEKS, dtype=float)
+    return np.column_stack(
+        [np.ones(n), t / SEASON, np.maximum(t[:, None] - hinges[None, :], 0.0) / SEASON]
+    )
+
+
+def _trend_fourier_fit(x: np.ndarray, origins: np.ndarray, n: int, horizon: int) -> np.ndarray:
+    """The fits from origins with the same window length n, solved together (one batched
+    solve: the trend columns are the same for all, the Fourier columns shift with the origin)."""
+    trend = _trend_design(n)
+    k = trend.shape[1]
+    design = np.concatenate(
+        [np.broadcast_to(trend, (len(origins), *trend.shape)),
+         _fourier(np.arange(n)[None, :] + (origins + 1 - n)[:, None])],
+        axis=2,
+    )  # fmt: skip
+    penalty = np.concatenate(
+        [[0.0, 0.0], np.full(k - 2, TREND_RIDGE), np.full(2 * TREND_ORDER, SEASON_RIDGE)]
+    )
+    y = sliding_window_view(x, n)[origins + 1 - n]  # each origin's last n weeks
+    across = design.transpose(0, 2, 1)
+    coef = np.linalg.solve(across @ design + np.diag(penalty), across @ y[..., None])[..., 0]
+    h = np.arange(1, horizon + 1)
+    level = coef[:, :k] @ trend[-1]
+    slope = coef[:, 1:k].sum(axis=1) / SEASON
+    seasonal = np.einsum("ohj,oj->oh", _fourier(origins[:, None] + h[None, :]), coef[:, k:])
+    return level[:, None] + slope[:, None] * np.cumsum(TREND_DAMPING**h)[None, :] + seasonal
+
+
 def trend_fourier(x: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
     """Ridge fit of a piecewise-linear trend and yearly Fourier terms on the last three years."""
+    origins = np.asarray(origins, dtype=int)
     out = np.full((len(origins), horizon), np.nan)
-    h = np.arange(1, horizon + 1)
-    harmonics = np.arange(1, TREND_ORDER + 1)[None, :]
-
-    def fourier(weeks: np.ndarray) -> np.ndarray:
-        angle = 2 * np.pi * weeks[:, None] * harmonics / _WEEKS_PER_YEAR
-        return np.concatenate([np.sin(angle), np.cos(angle)], axis=1)
-
-    for i, o in enumerate(np.asarray(origins, dtype=int)):
-        n = min(o + 1, TREND_YEARS * SEASON)
+    windows = np.minimum(origins + 1, TREND_YEARS * SEASON)
+    for n in np.unique(windows):  # one window length for all but the first three years' origins
         if n < 2 * TREND_HINGE_WEEKS:
             continue
-        t = np.arange(n, dtype=float)
-        hinges = np.arange(TREND_HINGE_WEEKS, n - TREND_TAIL_WEEKS, TREND_HINGE_WEEKS, dtype=float)
-        trend = np.column_stack(
-            [np.ones(n), t / SEASON, np.maximum(t[:, None] - hinges[None, :], 0.0) / SEASON]
-        )
-        design = np.concatenate([trend, fourier(t + o + 1 - n)], axis=1)
-        penalty = np.concatenate(
-            [[0.0, 0.0], np.full(len(hinges), TREND_RIDGE), np.full(2 * TREND_ORDER, SEASON_RIDGE)]
-        )
-        y = x[o + 1 - n : o + 1]
-        coef = np.linalg.solve(design.T @ design + np.diag(penalty), design.T @ y)
-        k = trend.shape[1]
-        level = trend[-1] @ coef[:k]
-        slope = coef[1:k].sum() / SEASON
-        out[i] = level + slope * np.cumsum(TREND_DAMPING**h) + fourier(o + h) @ coef[k:]
+        pick = windows == n
+        out[pick] = _trend_fourier_fit(x, origins[pick], int(n), horizon)
     return _or_naive(out, x, origins, horizon)

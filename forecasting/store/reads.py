@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from forecasting.sources.cells import WEEKLY_COLUMNS
 from forecasting.store.connection import open_store, retry_on_lock
 from forecasting.store.views import SUPERSEDED
 
@@ -182,14 +183,4 @@ def _empty_read(as_of: date) -> AsOfRead:
             "note": pd.Series(dtype=object),
         }
     )
-    weekly = pd.DataFrame(
-        columns=[
-            "week_ending",
-            "migrants_arrived",
-            "boats_arrived",
-            "boats_uncontrolled",
-            "migrants_prevented",
-            "events_prevented",
-        ]
-    )
-    return AsOfRead(as_of, daily, weekly, "empty", [], [])
+    return AsOfRead(as_of, daily, pd.DataFrame(columns=WEEKLY_COLUMNS), "empty", [], [])

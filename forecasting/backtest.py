@@ -19,6 +19,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from forecasting.calendar import complete_year_totals, weekly_totals
 from forecasting.forecast import forecast_as_of
 from forecasting.metrics import weekly_scores, year_end_scores
 
@@ -108,22 +109,8 @@ class BacktestResult:
 
 def _weekly_truth(daily: pd.DataFrame) -> pd.Series:
     """Totals of complete Monday-Sunday weeks, indexed by the Sunday (a date)."""
-    s = pd.Series(
-        daily["migrants_arrived"].to_numpy(dtype="float64"),
-        index=pd.to_datetime(pd.Series(daily["date"]).map(pd.Timestamp)).values,
-    )
-    sums = s.resample("W-SUN").sum()[s.resample("W-SUN").count() == 7]
-    return pd.Series(sums.to_numpy(), index=[t.date() for t in sums.index])
-
-
-def _year_totals(daily: pd.DataFrame) -> dict[int, float]:
-    days = pd.to_datetime(pd.Series(daily["date"]).map(pd.Timestamp))
-    out = {}
-    for year, group in daily.groupby(days.dt.year.to_numpy()):
-        d = pd.to_datetime(group["date"].map(pd.Timestamp))
-        if d.min().date() <= date(int(year), 1, 1) and d.max().date() >= date(int(year), 12, 31):
-            out[int(year)] = float(group["migrants_arrived"].sum())
-    return out
+    weeks = weekly_totals(daily)
+    return pd.Series(weeks["migrants_arrived"].to_numpy(float), index=weeks["week_ending"])
 
 
 def run_backtest(
@@ -143,7 +130,7 @@ def run_backtest(
     daily frame (weeks and years complete in it are scored).
     """
     truth = _weekly_truth(actuals)
-    totals = _year_totals(actuals)
+    totals = complete_year_totals(actuals)
     kinds: dict[date, list[str]] = {}
     for kind, dates in origins.items():
         for d in dates:

@@ -29,6 +29,8 @@ __all__ = [
     "Step",
     "london_today",
     "week_ending",
+    "weekly_totals",
+    "complete_year_totals",
     "last_complete_week_ending",
     "last_complete_year",
     "parse_every",
@@ -69,6 +71,56 @@ def long_date(day: date) -> str:
 def week_ending(day: date) -> date:
     """The Sunday ending the Monday-Sunday week that holds `day` (weeks are labelled by it)."""
     return day + timedelta(days=6 - day.weekday())
+
+
+def weekly_totals(
+    daily: pd.DataFrame,
+    columns: tuple[str, ...] = ("migrants_arrived",),
+    *,
+    through: date | None = None,
+    complete: bool = True,
+) -> pd.DataFrame:
+    """Daily figures summed into Monday-Sunday weeks labelled by their Sunday.
+
+    Columns `week_ending` (a date), the summed `columns` and `days` (how many days the data held
+    in that week). Rows after `through` are dropped first, so nothing later leaks in; with
+    `complete`, only weeks with all seven days are kept (a part week would look like a dip).
+    """
+    import numpy as np
+    import pandas as pd
+
+    days = pd.to_datetime(pd.Series(daily["date"])).to_numpy().astype("datetime64[D]")
+    keep = days <= np.datetime64(through, "D") if through is not None else np.ones(len(days), bool)
+    numbers = days[keep].astype("int64")
+    frame = pd.DataFrame(
+        {
+            # 1970-01-05 (day 4) was a Monday: its week's Sunday is day 10
+            "week_ending": ((numbers - 4) // 7) * 7 + 10,
+            **{c: daily[c].to_numpy()[keep] for c in columns},
+            "days": 1,
+        }
+    )
+    weeks = frame.groupby("week_ending", as_index=False).sum()
+    if complete:
+        weeks = weeks[weeks["days"] == 7]
+    endings = weeks["week_ending"].to_numpy().astype("datetime64[D]")
+    return weeks.assign(week_ending=[d.item() for d in endings]).reset_index(drop=True)
+
+
+def complete_year_totals(daily: pd.DataFrame, column: str = "migrants_arrived") -> dict[int, float]:
+    """Totals of every calendar year the data covers from 1 January to 31 December."""
+    import pandas as pd
+
+    if daily.empty:
+        return {}
+    days = pd.to_datetime(pd.Series(daily["date"]))
+    first, last = days.min().date(), days.max().date()
+    totals = daily[column].groupby(days.dt.year.to_numpy()).sum()
+    return {
+        int(year): float(total)
+        for year, total in totals.items()
+        if first <= date(int(year), 1, 1) and last >= date(int(year), 12, 31)
+    }
 
 
 def last_complete_week_ending(day: date) -> date:

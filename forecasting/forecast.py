@@ -26,6 +26,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from forecasting.calendar import complete_year_totals
 from forecasting.frames import (
     CUMULATIVE_COLUMNS,
     MILESTONE_COLUMNS,
@@ -118,10 +119,8 @@ def forecast_as_of(
     day_no, values = _known_days(daily, as_of)
     data_through = date(1970, 1, 1) + timedelta(days=int(day_no[-1]))
     cal = Calendar(as_of, data_through, horizon_weeks)
-    hist = weekly_history(
-        pd.DataFrame({"date": day_no.astype("datetime64[D]"), "migrants_arrived": values}),
-        data_through,
-    )
+    known = pd.DataFrame({"date": day_no.astype("datetime64[D]"), "migrants_arrived": values})
+    hist = weekly_history(known, data_through)
     days = cal.week_days()
     future = days > _day(data_through)
     in_year = future & (days >= _day(date(cal.year, 1, 1))) & (days <= _day(date(cal.year, 12, 31)))
@@ -133,7 +132,8 @@ def forecast_as_of(
     part = _part_week(hist, day_no, cum, int(future[0].sum()))
     paths = simulate(hist, cal.model_horizon, n_paths, seed, names, part)
     observed_ytd = float(values[day_no >= _day(date(cal.year, 1, 1))].sum())
-    totals = _complete_year_totals(day_no, values, cal.year)
+    totals = {y: t for y, t in complete_year_totals(known).items() if y < cal.year}
+    totals = dict(sorted(totals.items(), reverse=True))  # newest first
     parts = []
     for name in names:
         parts.append(
@@ -174,16 +174,6 @@ def _part_week(
     hi = np.searchsorted(day_no, sundays, "right")
     lo = np.searchsorted(day_no, sundays - unobserved, "right")
     return PartWeek(unobserved / 7.0, cum[hi] - cum[lo])
-
-
-def _complete_year_totals(day_no: np.ndarray, values: np.ndarray, year: int) -> dict[int, float]:
-    """Totals of every earlier calendar year the data covers from 1 January to 31 December."""
-    years = day_no.astype("datetime64[D]").astype("datetime64[Y]").astype("int64") + 1970
-    out: dict[int, float] = {}
-    for yr in range(year - 1, int(years[0]) - 1, -1):
-        if day_no[0] <= _day(date(yr, 1, 1)) and day_no[-1] >= _day(date(yr, 12, 31)):
-            out[yr] = float(values[years == yr].sum())
-    return out
 
 
 def _model_frames(

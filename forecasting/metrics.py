@@ -15,6 +15,7 @@ import pandas as pd
 __all__ = [
     "HORIZON_BANDS",
     "mae",
+    "relative_mae",
     "pinball_loss",
     "coverage",
     "rmsse",
@@ -30,9 +31,15 @@ ArrayLike = Sequence[float] | np.ndarray | pd.Series
 
 
 def mae(forecast: ArrayLike, actual: ArrayLike) -> float:
-    """Mean absolute error."""
+    """Mean absolute error ("typical error"); NaN when there is nothing to score."""
     f, a = np.asarray(forecast, float), np.asarray(actual, float)
-    return float(np.mean(np.abs(f - a)))
+    return float(np.mean(np.abs(f - a))) if a.size else float("nan")
+
+
+def relative_mae(forecast: ArrayLike, baseline: ArrayLike, actual: ArrayLike) -> float:
+    """MAE of `forecast` over the MAE of `baseline` on the same outcomes (below 1 beats it)."""
+    base = mae(baseline, actual)
+    return mae(forecast, actual) / base if base > 0 else float("nan")
 
 
 def pinball_loss(quantile_forecast: ArrayLike, actual: ArrayLike, q: float) -> float:

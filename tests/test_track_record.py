@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from report_store import save_payload
 
-from forecasting import store
+from forecasting import metrics, store
 from forecasting.report import accuracy
 from forecasting.track_record import TrackRecordProgress, fill_track_record, track_record_dates
 
@@ -53,13 +53,13 @@ def test_target_week_is_the_first_whole_week_after() -> None:
 
 def test_scores() -> None:
     actual = np.array([10.0, 20.0, 30.0, 40.0])
-    assert accuracy.interval_coverage(actual, [5, 25, 0, 40], [15, 30, 40, 41]) == 0.75
-    assert accuracy.mean_absolute_error([12, 20, 27, 40], actual) == pytest.approx(5 / 4)
-    assert accuracy.relative_mae([12, 20, 27, 40], [20, 20, 20, 20], actual) == pytest.approx(
+    assert metrics.coverage([5, 25, 0, 40], [15, 30, 40, 41], actual) == 0.75
+    assert metrics.mae([12, 20, 27, 40], actual) == pytest.approx(5 / 4)
+    assert metrics.relative_mae([12, 20, 27, 40], [20, 20, 20, 20], actual) == pytest.approx(
         (5 / 4) / (40 / 4)
     )
-    assert np.isnan(accuracy.relative_mae([1.0], [2.0], [2.0]))  # a perfect baseline: no ratio
-    assert np.isnan(accuracy.interval_coverage([], [], []))
+    assert np.isnan(metrics.relative_mae([1.0], [2.0], [2.0]))  # a perfect baseline: no ratio
+    assert np.isnan(metrics.coverage([], [], []))
 
 
 def test_week_ahead_record_takes_the_newest_forecast_of_each_week() -> None:

@@ -19,6 +19,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from forecasting.calendar import last_complete_week_ending, weekly_totals
+
 __all__ = [
     "OFFSET",
     "ERROR_OFFSET",
@@ -75,30 +77,20 @@ def day_numbers(values: object) -> np.ndarray:
     return arr.astype("int64")
 
 
-def _day_number(d: date) -> int:
-    return (d - date(1970, 1, 1)).days
-
-
 def weekly_history(daily: pd.DataFrame, through: date) -> WeeklyHistory:
-    """Weekly totals of the complete weeks whose Sunday is on or before `through`.
+    """Weekly totals of the complete weeks whose Sunday is on or before `through`, contiguous.
 
-    Rows after `through` are dropped first, so nothing known later can leak in.
+    Rows after `through` are dropped first, so nothing known later can leak in (the weeks are
+    `calendar.weekly_totals`'; a week the data has no day of counts 0, the series has no gaps).
     """
-    days = day_numbers(daily["date"])
-    values = daily["migrants_arrived"].to_numpy(dtype="float64")
-    keep = days <= _day_number(through)
-    days, values = days[keep], values[keep]
-    if len(days) == 0:
+    weeks = weekly_totals(daily, through=through, complete=False)
+    if weeks.empty:
         raise ValueError("no daily rows on or before the origin")
-    # 1970-01-05 (day 4) was a Monday: week index = (day - 4) // 7, Sunday = Monday + 6.
-    week = (days - 4) // 7
-    first_week = (days.min() - 4 + 6) // 7  # first week starting on or after the first day
-    last_week = (_day_number(through) - 4 - 6) // 7  # last week ending on or before `through`
-    if last_week < first_week:
+    sundays = np.array(weeks["week_ending"], dtype="datetime64[D]")
+    first = sundays[0] if weeks["days"].iloc[0] == 7 else sundays[0] + 7
+    last = np.datetime64(last_complete_week_ending(through), "D")
+    if last < first:
         return WeeklyHistory(np.array([], dtype="datetime64[D]"), np.array([], dtype="float64"))
-    keep = (week >= first_week) & (week <= last_week)
-    totals = np.bincount(
-        week[keep] - first_week, weights=values[keep], minlength=last_week - first_week + 1
-    )
-    sundays = (np.arange(first_week, last_week + 1) * 7 + 4 + 6).astype("datetime64[D]")
-    return WeeklyHistory(week_ending=sundays, y=totals.astype("float64"))
+    every = np.arange(first, last + 1, 7)
+    totals = pd.Series(weeks["migrants_arrived"].to_numpy(float), index=sundays)
+    return WeeklyHistory(every, totals.reindex(every, fill_value=0.0).to_numpy(dtype="float64"))

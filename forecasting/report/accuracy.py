@@ -17,12 +17,11 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from forecasting.metrics import mae, relative_mae
+
 __all__ = [
     "RECORD_WEEKS",
     "TrackRecordSummary",
-    "interval_coverage",
-    "mean_absolute_error",
-    "relative_mae",
     "target_week",
     "track_record",
     "week_ahead_record",
@@ -30,37 +29,6 @@ __all__ = [
 ]
 
 RECORD_WEEKS = 52  # the stakeholder summary covers the last year of weeks
-
-
-# TODO(lead): move to forecasting.metrics -------------------------------------------------------
-# The few scores the report needs, written here until forecasting.metrics exists on this branch.
-
-
-def interval_coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
-    """Share of outcomes inside [lower, upper] (an 80% range should hold about 0.8)."""
-    actual, lower, upper = (np.asarray(a, dtype="float64") for a in (actual, lower, upper))
-    if actual.size == 0:
-        return float("nan")
-    return float(np.mean((actual >= lower) & (actual <= upper)))
-
-
-def mean_absolute_error(forecast: np.ndarray, actual: np.ndarray) -> float:
-    """Mean absolute difference between point forecasts and outcomes ("typical error")."""
-    forecast, actual = np.asarray(forecast, dtype="float64"), np.asarray(actual, dtype="float64")
-    if actual.size == 0:
-        return float("nan")
-    return float(np.mean(np.abs(forecast - actual)))
-
-
-def relative_mae(forecast: np.ndarray, baseline: np.ndarray, actual: np.ndarray) -> float:
-    """MAE of `forecast` over the MAE of `baseline` on the same outcomes (below 1 beats it)."""
-    base = mean_absolute_error(baseline, actual)
-    if not base > 0:
-        return float("nan")
-    return mean_absolute_error(forecast, actual) / base
-
-
-# -----------------------------------------------------------------------------------------------
 
 
 def target_week(as_of: date) -> date:
@@ -148,7 +116,7 @@ def summarise(record: pd.DataFrame) -> TrackRecordSummary | None:
         held=int(record["inside_80"].sum()),
         first_week=record["week_ending"].iloc[0],
         last_week=record["week_ending"].iloc[-1],
-        typical_error=mean_absolute_error(record["p50"], record["actual"]),
-        naive_error=mean_absolute_error(both["same_week_last_year"], both["actual"]),
+        typical_error=mae(record["p50"], record["actual"]),
+        naive_error=mae(both["same_week_last_year"], both["actual"]),
         relative=relative_mae(both["p50"], both["same_week_last_year"], both["actual"]),
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from forecasting import metrics
 from forecasting.report import accuracy, series
 from forecasting.report.data import ReportData
 from forecasting.report.formats import (
@@ -115,11 +116,9 @@ def _score_rows(record: pd.DataFrame) -> list[dict[str, str]]:
                 "production": "yes" if group["production"].astype(bool).any() else "",
                 "forecasts": f"{group['as_of'].nunique():,}",
                 "weeks": f"{len(group):,}",
-                "mae": fmt_int(accuracy.mean_absolute_error(group["p50"], group["actual"])),
+                "mae": fmt_int(metrics.mae(group["p50"], group["actual"])),
                 "bias": f"{group['error'].mean():+,.0f}",
-                "coverage": share(
-                    accuracy.interval_coverage(group["actual"], group["p10"], group["p90"])
-                ),
+                "coverage": share(metrics.coverage(group["p10"], group["p90"], group["actual"])),
             }
         )
     return rows

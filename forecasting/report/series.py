@@ -13,13 +13,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecasting.calendar import complete_year_totals as whole_year_totals
+from forecasting.calendar import week_ending
+from forecasting.calendar import weekly_totals as days_into_weeks
 from forecasting.report.data import ForecastView
 
 __all__ = [
     "PREVENTIONS_FROM",
     "RECENT_DAYS",
     "on_2000",
-    "week_ending",
     "weekly_totals",
     "cumulative_by_year",
     "complete_year_totals",
@@ -34,25 +36,14 @@ PREVENTIONS_FROM = date(2024, 5, 1)  # the Home Office's weekly French figures s
 RECENT_DAYS = 90
 
 
-def week_ending(d: date) -> date:
-    """The Sunday ending the Monday-Sunday week that holds `d`."""
-    return d + timedelta(days=6 - d.weekday())
-
-
 def weekly_totals(daily: pd.DataFrame) -> pd.DataFrame:
     """Daily arrivals summed by week ending Sunday, complete weeks only (a part week would dip)."""
     if daily.empty:
         return pd.DataFrame(columns=["week_ending", "migrants_arrived", "boats_arrived"])
-    frame = pd.DataFrame(
-        {
-            "week_ending": [week_ending(d) for d in daily["date"]],
-            "migrants_arrived": daily["migrants_arrived"].astype("int64").to_numpy(),
-            "boats_arrived": daily["boats_arrived"].astype("int64").to_numpy(),
-            "days": 1,
-        }
+    weeks = days_into_weeks(daily, ("migrants_arrived", "boats_arrived"))
+    return weeks.drop(columns="days").astype(
+        {"migrants_arrived": "int64", "boats_arrived": "int64"}
     )
-    weeks = frame.groupby("week_ending", as_index=False).sum()
-    return weeks[weeks["days"] == 7].drop(columns="days").reset_index(drop=True)
 
 
 def on_2000(d: date) -> date:
@@ -81,14 +72,10 @@ def cumulative_by_year(daily: pd.DataFrame) -> pd.DataFrame:
 
 def complete_year_totals(daily: pd.DataFrame) -> pd.DataFrame:
     """Total arrivals of each calendar year the data covers from 1 January to 31 December."""
-    cumulative = cumulative_by_year(daily)
-    last = cumulative.groupby("year").tail(1)
-    done = last[[d == date(d.year, 12, 31) for d in last["date"]]]
-    return (
-        done[["year", "cumulative"]]
-        .rename(columns={"cumulative": "migrants_arrived"})
-        .reset_index(drop=True)
-    )
+    totals = whole_year_totals(daily)
+    return pd.DataFrame(
+        {"year": list(totals), "migrants_arrived": [int(t) for t in totals.values()]}
+    ).astype({"year": "int64", "migrants_arrived": "int64"})
 
 
 def cumulative_projection(

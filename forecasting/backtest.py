@@ -13,7 +13,7 @@ looked at once per design. `run_protocol` reproduces both tables from a store.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -128,7 +128,7 @@ def _year_totals(daily: pd.DataFrame) -> dict[int, float]:
 
 def run_backtest(
     daily_as_of: Callable[[date], pd.DataFrame],
-    origins: dict[str, Sequence[date]],
+    origins: Mapping[str, Sequence[date]],
     actuals: pd.DataFrame,
     *,
     horizon_weeks: int = 13,

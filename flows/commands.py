@@ -14,6 +14,7 @@ import signal
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any, cast
 
 from flows.runtime import stopped_by, terminal
 from forecasting.calendar import BadArgument, long_date
@@ -59,8 +60,9 @@ def failure(command: str, exc: BaseException) -> int:
     """One line for an exception: its own text for an expected failure, else named as a bug."""
     from forecasting.operations import exit_status_of
 
-    if stopped_by() is not None:  # whatever surfaced, a signal stopped the command
-        return stopped(stopped_by())
+    signum = stopped_by()
+    if signum is not None:  # whatever surfaced, a signal stopped the command
+        return stopped(signum)
     status = exit_status_of(exc)
     if status is None:
         return fail(f"{command} failed: {type(exc).__name__}: {exc}", ExitStatus.FAILED)
@@ -252,12 +254,17 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     def body() -> int:
         from flows.pipeline import nightly
 
-        summary = nightly(
-            source=args.source or settings.source,
-            db=str(args.db or settings.db),
-            reports_dir=str(args.reports_dir or settings.reports_dir),
-            raw_dir=str(args.raw_dir or settings.raw_dir),
-            horizon_weeks=args.horizon_weeks,
+        # Calling the flow gives its summary, even when it ends in a "Stale" state carrying it
+        # (hence its `-> Any`); Prefect's overloads read a flow returning Any as returning None.
+        summary = cast(
+            dict[str, Any],
+            nightly(
+                source=args.source or settings.source,
+                db=str(args.db or settings.db),
+                reports_dir=str(args.reports_dir or settings.reports_dir),
+                raw_dir=str(args.raw_dir or settings.raw_dir),
+                horizon_weeks=args.horizon_weeks,
+            ),
         )
         for failure in summary["failures"]:
             fail(f"source failed: {failure}", ExitStatus.STALE)

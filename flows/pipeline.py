@@ -29,7 +29,7 @@ from typing import Annotated, Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import as_completed
+from prefect.futures import PrefectFuture, as_completed
 from prefect.states import Completed
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 from pydantic import Field
@@ -41,7 +41,7 @@ from forecasting.calendar import EVERY_PATTERN, ISO_DATE_PATTERN
 from forecasting.errors import ExitStatus, StoreError, one_line
 from forecasting.frames import ForecastFrames
 from forecasting.settings import Settings
-from forecasting.store import forecast_covers, held_forecasts
+from forecasting.store import IngestOutcome, forecast_covers, held_forecasts
 
 __all__ = [
     "ingest",
@@ -103,7 +103,7 @@ def store_publications(
 
 
 @task(name="seed-bundled-snapshot", cache_policy=NO_CACHE)
-def seed_bundled(db: Path) -> Any:
+def seed_bundled(db: Path) -> IngestOutcome:
     """Store the release shipped with the package (the store is empty and GOV.UK unusable)."""
     from forecasting.bundled import seed
 
@@ -464,7 +464,7 @@ def _fit_and_store(
     logger = get_run_logger()
     workers = os.cpu_count() or 2
     with make_task_runner(*runner, workers) as task_runner:
-        futures = {
+        futures: dict[PrefectFuture[list[ForecastFrames]], list[date]] = {
             task_runner.submit(
                 fit_forecasts,
                 {

@@ -81,6 +81,13 @@ def _as_date(value: object) -> date | None:
     return pd.Timestamp(value).date()
 
 
+def _stored_date(value: object) -> date:
+    """A date read from a NOT NULL column (publications.data_through, forecasts.as_of)."""
+    day = _as_date(value)
+    assert day is not None, "read from a NOT NULL column"
+    return day
+
+
 def compute_alerts(
     db: str | Path, facts: RunFacts, settings: Settings | None = None
 ) -> list[Alert]:
@@ -135,7 +142,7 @@ def _publication_alerts(runs: pd.DataFrame) -> list[Alert]:
     for row in runs.itertuples(index=False):
         if row.held:  # held back for review: not the figures yet (see _held_alerts)
             continue
-        through = _as_date(row.data_through)
+        through = _stored_date(row.data_through)
         previous_through = _as_date(row.previous_through)
         stamp, previous_stamp = row.published_at, row.previous_published_at
         has_stamps = not pd.isna(stamp) and not pd.isna(previous_stamp)
@@ -299,7 +306,7 @@ def quiet_alerts(freshness: pd.DataFrame, today: date, settings: Settings) -> li
                 f"no new {what} for {(today - last).days} days",
                 f"The source has gone quiet: the newest {what} held has the {stamp} "
                 f"{_day(last)}, {(today - last).days} days ago (alert after {limit}); its "
-                f"figures run to {_day(_as_date(row.data_through))}.",
+                f"figures run to {_day(_stored_date(row.data_through))}.",
             )
         )
     return alerts
@@ -333,7 +340,7 @@ def _held_alerts(db: str | Path) -> list[Alert]:
             f"held:{row.sha256}",
             "held",
             "a release is held for review",
-            f"{row.file_name} (figures to {_day(_as_date(row.data_through))}) is held back "
+            f"{row.file_name} (figures to {_day(_stored_date(row.data_through))}) is held back "
             f"(status '{row.status}') until an analyst accepts it"
             + (f": it {row.reason}." if isinstance(row.reason, str) and row.reason else "."),
         )
@@ -359,7 +366,7 @@ def headline_figures(db: str | Path, reports_dir: str | Path) -> list[str]:
         lines.append(_week_line(daily))
     year_end = store_alerts.latest_year_end(db) if Path(db).exists() else None
     if year_end:
-        as_of = _day(_as_date(year_end["as_of"]))
+        as_of = _day(_stored_date(year_end["as_of"]))
         lines.append(
             f"Year-end {int(year_end['year'])} forecast (as of {as_of}):"
             f" median {year_end['p50']:,.0f}, 80% range {year_end['p10']:,.0f} to "

@@ -13,7 +13,7 @@ looked at once per design. `run_protocol` reproduces both tables from a store.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -115,7 +115,7 @@ def _weekly_truth(daily: pd.DataFrame) -> pd.Series:
 
 def run_backtest(
     daily_as_of: Callable[[date], pd.DataFrame],
-    origins: dict[str, Sequence[date]],
+    origins: Mapping[str, Sequence[date]],
     actuals: pd.DataFrame,
     *,
     horizon_weeks: int = 13,

@@ -99,4 +99,4 @@ def published(frames: ForecastFrames, as_of: date | None = None) -> PublishedFor
 
 
 def _date(value: object) -> date:
-    return pd.Timestamp(value).date()  # type: ignore[arg-type]
+    return pd.Timestamp(value).date()

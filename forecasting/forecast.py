@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -197,7 +198,8 @@ def _model_frames(
         quantiles[0] = mp.remaining_quantiles
     # Share of each week's days still to come that fall inside the year.
     share = in_year.sum(axis=1) / np.maximum(unobserved, 1)
-    in_year_weeks = in_year.any(axis=1)
+    # in_year is 2-D, so this is an array; numpy's stubs cannot know the rank.
+    in_year_weeks = cast(np.ndarray, in_year.any(axis=1))
     # The year end: the median from the draws before recalibration, the spread after it.
     plain_rest = (plain * share[None, :]).sum(axis=1)
     rest = (to_come * share[None, :]).sum(axis=1)

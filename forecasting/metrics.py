@@ -8,6 +8,7 @@ known at the origin), and a year-end frame with `model`, `p10`, `p50`, `p90`, `a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ __all__ = [
 QUANTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
 HORIZON_BANDS = {"weeks 1-4": (1, 4), "weeks 5-8": (5, 8), "weeks 9-13": (9, 13)}
 
-ArrayLike = Sequence[float] | np.ndarray | pd.Series
+ArrayLike: TypeAlias = Sequence[float] | np.ndarray | pd.Series
 
 
 def mae(forecast: ArrayLike, actual: ArrayLike) -> float:

@@ -258,6 +258,7 @@ def forecast_and_store(
     read = read_as_of(db, as_of)
     if read.daily.empty:
         raise StoreError(f"{db}: no figures on or before {as_of}; run `crossings ingest` first")
+    assert read.data_through is not None  # it holds figures (checked above)
     production = _production_of(names)
     refitted = force or not already_forecast(db, as_of, read.publications, names, horizon_weeks)
     if refitted:

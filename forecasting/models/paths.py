@@ -129,6 +129,7 @@ def simulate(
         out[name] = _paths(hist, name, point, errors_of(own), n_paths, seed)
         if part_week is not None:
             u1 = out[name].weekly_u1
+            assert u1 is not None  # _paths always draws it
             remaining = _remaining(hist, part_week, point[0], points[own], u1)
             out[name] = replace(out[name], remaining=remaining[0], remaining_quantiles=remaining[1])
         if own != name:

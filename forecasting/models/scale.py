@@ -49,7 +49,7 @@ def from_model_scale(x: np.ndarray) -> np.ndarray:
     return np.maximum(np.exp(np.asarray(x, dtype="float64")) - OFFSET, 0.0)
 
 
-def to_error_scale(y: np.ndarray, share: float | np.ndarray = 1.0) -> np.ndarray:
+def to_error_scale(y: float | np.ndarray, share: float | np.ndarray = 1.0) -> np.ndarray:
     """Totals of `share` of a week to the scale errors are measured on."""
     return np.log(np.maximum(np.asarray(y, dtype="float64"), 0.0) + ERROR_OFFSET * share)
 

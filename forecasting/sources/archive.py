@@ -177,6 +177,7 @@ def _member_chunks(content: bytes, info: zipfile.ZipInfo, name: str) -> Iterator
     packed = _packed_bytes(content, info, name)
     step = 1 << 20
     inflate = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    pending: bytes | memoryview  # the packed bytes, then inflate's unconsumed tail
     total, crc, pending = 0, 0, packed
     while True:
         if inflate is None:

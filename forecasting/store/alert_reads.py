@@ -35,20 +35,20 @@ HELD_STATUSES = ("held", "pending", "review", "quarantine")
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
-        ).fetchone()[0]
-    )
+    count = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+    ).fetchone()
+    assert count is not None  # an aggregate query returns exactly one row
+    return bool(count[0])
 
 
 def _has_status(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.columns "
-            "WHERE table_name = 'publications' AND column_name = 'status'"
-        ).fetchone()[0]
-    )
+    count = con.execute(
+        "SELECT count(*) FROM information_schema.columns "
+        "WHERE table_name = 'publications' AND column_name = 'status'"
+    ).fetchone()
+    assert count is not None  # an aggregate query returns exactly one row
+    return bool(count[0])
 
 
 def _held(con: duckdb.DuckDBPyConnection, alias: str = "p") -> str:
@@ -218,8 +218,9 @@ def held_back_publications(db_path: str | Path) -> pd.DataFrame:
         has_reason = con.execute(
             "SELECT count(*) FROM information_schema.columns "
             "WHERE table_name = 'publications' AND column_name = 'held_reason'"
-        ).fetchone()[0]
-        reason = "CAST(p.held_reason AS VARCHAR)" if has_reason else "NULL"
+        ).fetchone()
+        assert has_reason is not None  # an aggregate query returns exactly one row
+        reason = "CAST(p.held_reason AS VARCHAR)" if has_reason[0] else "NULL"
         return con.execute(
             "SELECT p.sha256, p.file_name, p.data_through, CAST(p.status AS VARCHAR) AS status, "
             f"{reason} AS reason FROM publications p WHERE {_held(con)} "

@@ -43,9 +43,11 @@ def save_backtest(db_path: str | Path, tables: Any, run: dict[str, Any]) -> int:
 
     def write() -> int:
         with open_store(db_path) as con, transaction(con):
-            run_id = con.execute(
+            next_id = con.execute(
                 "SELECT coalesce(max(run_id), 0) + 1 FROM backtest_runs"
-            ).fetchone()[0]
+            ).fetchone()
+            assert next_id is not None  # an aggregate query returns exactly one row
+            run_id = next_id[0]
             con.execute(
                 "INSERT INTO backtest_runs (run_id, run_start, run_end, run_every, "
                 "horizon_weeks, settings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

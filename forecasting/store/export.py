@@ -109,8 +109,9 @@ def _write_files(db_path: Path, folder: Path, format: str) -> dict[str, tuple[st
             file_name = f"{name}.{FORMATS[format]}"
             target = str(folder / file_name).replace("'", "''")
             con.execute(f"COPY (SELECT * FROM {name}) TO '{target}' (FORMAT {format})")
-            rows = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-            files[name] = (file_name, int(rows))
+            count = con.execute(f"SELECT count(*) FROM {name}").fetchone()
+            assert count is not None  # an aggregate query returns exactly one row
+            files[name] = (file_name, int(count[0]))
     return files
 
 

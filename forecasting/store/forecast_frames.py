@@ -177,6 +177,7 @@ def _columns(table: str, columns: list[str]) -> str:
 def _filters(
     dates: list[date] | None, models: Iterable[str] | None, production_only: bool
 ) -> tuple[str, dict[str, Any]]:
+    params: dict[str, Any]
     clauses, params = ["TRUE"], {}
     if dates is not None:
         clauses.append("f.as_of IN (SELECT unnest($dates::DATE[]))")

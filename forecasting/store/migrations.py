@@ -24,10 +24,10 @@ class Migration:
 
     version: int
     name: str
-    apply: Callable[[duckdb.DuckDBPyConnection], None]
+    apply: Callable[[duckdb.DuckDBPyConnection], object]  # what it returns is ignored
 
 
-def _sql(text: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
+def _sql(text: str) -> Callable[[duckdb.DuckDBPyConnection], object]:
     return lambda con: con.execute(text)
 
 

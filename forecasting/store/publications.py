@@ -81,7 +81,7 @@ def ingest(db_path: str | Path, release: Any, *, source: str) -> IngestOutcome:
                         "WHERE publication_id = ?",
                         [reason, publication_id],
                     )
-                is_latest, revised_days = con.execute(
+                row = con.execute(
                     """
                     SELECT (SELECT recency = 1 FROM publication_order
                             WHERE publication_id = $id),
@@ -91,6 +91,8 @@ def ingest(db_path: str | Path, release: Any, *, source: str) -> IngestOutcome:
                     """,
                     {"id": publication_id},
                 ).fetchone()
+                assert row is not None  # a SELECT without FROM returns exactly one row
+                is_latest, revised_days = row
             return IngestOutcome(
                 release.file_name, release.sha256, True, release.kind, release.data_through,
                 bool(is_latest) and reason is None, int(revised_days), reason,
@@ -103,7 +105,7 @@ def _insert(con: duckdb.DuckDBPyConnection, release: Any, source: str) -> int:
     """The publication row and all its values; returns its publication_id."""
     provenance = release.provenance or {}
     repairs = [str(r) for r in provenance.get("repairs") or []]
-    publication_id = con.execute(
+    inserted = con.execute(
         """
         INSERT INTO publications (sha256, kind, file_name, source, released_on, published_at,
             data_from, data_through, daily_rows, weekly_rows, url, discovered_via, http_status,
@@ -120,7 +122,9 @@ def _insert(con: duckdb.DuckDBPyConnection, release: Any, source: str) -> int:
             provenance.get("last_modified"), provenance.get("fetched_at"), datetime.now(UTC),
             repairs, int(getattr(release, "version", 1) or 1),
         ],
-    ).fetchone()[0]  # fmt: skip
+    ).fetchone()  # fmt: skip
+    assert inserted is not None  # INSERT ... RETURNING one row returns it
+    publication_id = inserted[0]
     # Registered frames are dropped when the connection closes (unregistering inside an
     # aborted transaction would hide the real error).
     con.register("incoming_daily", release.daily.assign(publication_id=publication_id))

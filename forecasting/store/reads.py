@@ -76,7 +76,9 @@ def read_as_of(db_path: str | Path, as_of: date) -> AsOfRead:
     def read() -> AsOfRead:
         with open_store(db_path, read_only=True) as con:
             params = {"as_of": as_of}
-            rule = "vintage" if con.execute(_ELIGIBLE, params).fetchone()[0] else None
+            eligible = con.execute(_ELIGIBLE, params).fetchone()
+            assert eligible is not None  # an aggregate query returns exactly one row
+            rule = "vintage" if eligible[0] else None
             usable = _USABLE.format(
                 which=_VINTAGE if rule else _EARLIEST,
                 superseded=SUPERSEDED.format(scope="r.data_through <= $as_of"),

@@ -58,57 +58,68 @@ def forecast_payload(
     }
 
 
-def save_payload(
-    db: Path, payload: dict[str, Any], read: Any = None, *, milestones: bool = True
-) -> None:
-    """Store a hand-made forecast as the engine would: its JSON shape as the long frames (its
-    `prob_exceeds` as milestones of the earlier years' totals, unless not `milestones`)."""
+def payload_frames(
+    payload: dict[str, Any],
+    *,
+    data_through: date | None = None,
+    totals: dict[int, int] | None = None,
+    cumulative: Any = None,
+) -> Any:
+    """A hand-made forecast's JSON shape as the engine's long frames: its `prob_exceeds` as
+    milestones of the earlier years' `totals` (none when `totals` is None)."""
     import pandas as pd
 
-    from forecasting import store
-    from forecasting.frames import MILESTONE_COLUMNS, ForecastFrames
+    from forecasting.frames import CUMULATIVE_COLUMNS, MILESTONE_COLUMNS, ForecastFrames
 
     as_of = date.fromisoformat(payload["as_of"])
-    model = payload["model"]
-    key = {"as_of": as_of, "model": model}
+    key = {"as_of": as_of, "model": payload["model"]}
     ye = payload["year_end"]
     weeks = [
         {**key, "week_ending": date.fromisoformat(w["week_ending"]), "horizon": k + 1,
          "days_observed": 0, "observed": 0.0, **{q: w[q] for q in ("mean", "p10", "p50", "p90")}}
         for k, w in enumerate(payload["weekly"])
     ]  # fmt: skip
-    totals = store.read_frame(
-        db,
-        "SELECT year(date) AS year, sum(migrants_arrived) AS total FROM daily_arrivals GROUP BY 1",
-    ).set_index("year")["total"]
-    rows = [
+    milestones = [
         {**key, "year": ye["year"], "kind": "year_total", "label": year,
          "threshold": int(totals.get(int(year), 0)), "probability": p, "date_p10": None,
          "date_p50": None, "date_p90": None}
         for year, p in ye["prob_exceeds"].items()
-        if milestones
+        if totals is not None
     ]  # fmt: skip
-    frames = ForecastFrames(
-        runs=pd.DataFrame(
-            [
-                {
-                    **key,
-                    "production": True,
-                    "data_through": read.data_through if read is not None else as_of,
-                    "horizon_weeks": len(weeks),
-                    "level_implied": None,
-                    "level_trailing": None,
-                    "calibration": "made up",
-                }
-            ]
-        ),  # fmt: skip
+    run = {**key, "production": True, "data_through": data_through or as_of,
+           "horizon_weeks": len(weeks), "level_implied": None, "level_trailing": None,
+           "calibration": "made up"}  # fmt: skip
+    running = pd.DataFrame(columns=CUMULATIVE_COLUMNS)
+    if cumulative is not None:
+        running = cumulative.assign(**key)[CUMULATIVE_COLUMNS]
+    return ForecastFrames(
+        runs=pd.DataFrame([run]),
         weekly=pd.DataFrame(weeks),
         year_end=pd.DataFrame(
             [{**key, **{k: ye[k] for k in ("year", "observed_ytd", "mean", "p10", "p50", "p90")}}]
         ),
-        cumulative=ForecastFrames.empty().cumulative,
-        milestones=pd.DataFrame(rows, columns=MILESTONE_COLUMNS),
+        cumulative=running,
+        milestones=pd.DataFrame(milestones, columns=MILESTONE_COLUMNS),
     )
+
+
+def save_payload(
+    db: Path, payload: dict[str, Any], read: Any = None, *, milestones: bool = True
+) -> None:
+    """Store a hand-made forecast as the engine would, as the long frames (its `prob_exceeds` as
+    milestones of the store's earlier years' totals, unless not `milestones`)."""
+    from forecasting import store
+
+    totals = store.read_frame(
+        db,
+        "SELECT year(date) AS year, sum(migrants_arrived) AS total FROM daily_arrivals GROUP BY 1",
+    ).set_index("year")["total"]
+    frames = payload_frames(
+        payload,
+        data_through=read.data_through if read is not None else None,
+        totals={int(y): int(t) for y, t in totals.items()} if milestones else None,
+    )
+    as_of = date.fromisoformat(payload["as_of"])
     store.save_forecast_frames(db, frames, {as_of: read} if read is not None else None)
 
 

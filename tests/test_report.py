@@ -25,6 +25,7 @@ from report_store import (
     THROUGH,
     build_store,
     forecast_payload,
+    payload_frames,
     store_with_forecasts,
 )
 
@@ -514,20 +515,7 @@ def _copy_reports(built: dict[str, Any], tmp_path: Path) -> Path:
 
 
 def _view(as_of: date, cumulative: pd.DataFrame | None = None) -> report.ForecastView:
-    payload = forecast_payload(as_of)
-    weeks = pd.DataFrame(payload["weekly"])
-    weeks["week_ending"] = [date.fromisoformat(d) for d in weeks["week_ending"]]
-    ye = payload["year_end"]
+    totals = {2025: 41472, 2024: 36816, 2023: 29437}
     return report.ForecastView(
-        as_of=as_of,
-        model="ensemble",
-        year=ye["year"],
-        observed_ytd=ye["observed_ytd"],
-        mean=ye["mean"],
-        p10=ye["p10"],
-        p50=ye["p50"],
-        p90=ye["p90"],
-        prob_exceeds={int(k): v for k, v in ye["prob_exceeds"].items()},
-        weeks=weeks,
-        cumulative=cumulative,
+        payload_frames(forecast_payload(as_of), totals=totals, cumulative=cumulative)
     )

@@ -49,7 +49,9 @@ RECAL_HORIZON = 13  # horizons scored for the recalibration
 TRAJECTORY_WEEKS = 156  # origins whose whole error trajectories give the paths' dependence
 MIN_ERRORS = 20  # fewer errors than this (the first year of data): a wide normal instead
 FALLBACK_SD = 0.8  # its standard deviation on the error scale
-MIN_FACTOR = 0.5  # recalibration never narrows a tail to less than half
+MIN_FACTOR = 0.5  # recalibration never narrows a tail to less than half ...
+MAX_FACTOR = 4.0  # ... nor widens it more than fourfold (in the first year of data, pools of
+MIN_HALF_WIDTH = 0.05  # near-identical errors gave factors in the thousands; a priori bounds)
 TAIL = 0.1  # 80% intervals: 10% below, 10% above
 NEAR_HORIZONS = 2  # a horizon's pool also takes the errors of horizons up to 2 weeks either side
 NEAREST = 100  # ... and keeps the 100 whose forecast level was nearest (0: keep all)
@@ -82,7 +84,7 @@ def _tail_factor(z: np.ndarray, n: int) -> float:
     allowed = int(np.floor(TAIL * n))
     if len(z) <= allowed:
         return MIN_FACTOR
-    return max(float(np.sort(z)[len(z) - allowed - 1]), MIN_FACTOR)
+    return min(max(float(np.sort(z)[len(z) - allowed - 1]), MIN_FACTOR), MAX_FACTOR)
 
 
 @dataclass(frozen=True)
@@ -220,8 +222,8 @@ def _recalibration(errors: np.ndarray, levels: np.ndarray, T: int) -> tuple[floa
     e, lo, hi = e[ok], lo[ok], hi[ok]
     if len(e) < 30:
         return 1.0, 1.0
-    below = -e[e < 0] / np.maximum(-lo[e < 0], 1e-6)
-    above = e[e >= 0] / np.maximum(hi[e >= 0], 1e-6)
+    below = -e[e < 0] / np.maximum(-lo[e < 0], MIN_HALF_WIDTH)
+    above = e[e >= 0] / np.maximum(hi[e >= 0], MIN_HALF_WIDTH)
     return _tail_factor(below, len(e)), _tail_factor(above, len(e))
 
 

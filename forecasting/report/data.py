@@ -1,7 +1,8 @@
 """What one report reads: the figures as known on its date, the forecast it shows, and the rest.
 
 All SQL lives in `forecasting.store.report_queries`; this module turns those rows into the
-report's own shapes (`ReportData`, `ForecastView`) with plain `datetime.date` values.
+report's own shape (`ReportData`, and `ForecastView`: the shown forecast's long frames, read as
+the page needs them) with plain `datetime.date` values.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import pandas as pd
 
 from forecasting import store
 from forecasting.errors import ReportError
+from forecasting.frames import ForecastFrames
 from forecasting.report.formats import as_date
-from forecasting.store.report_queries import StoredForecast, read_report_tables
+from forecasting.store.report_queries import read_report_tables
 from forecasting.ytd import YearToDate, year_to_date
 
 __all__ = ["ForecastView", "ReportData", "load_report_data", "validated_date", "with_dates"]
@@ -24,19 +26,69 @@ __all__ = ["ForecastView", "ReportData", "load_report_data", "validated_date", "
 
 @dataclass(frozen=True)
 class ForecastView:
-    """One stored forecast (the production model's, where marked), as the report shows it."""
+    """The forecast a report shows: the long frames of one (as_of, model), read as the page
+    needs them (its year end as attributes, its weeks and running total as frames)."""
 
-    as_of: date
-    model: str
-    year: int
-    observed_ytd: int
-    mean: float
-    p10: float
-    p50: float
-    p90: float
-    prob_exceeds: dict[int, float]
-    weeks: pd.DataFrame  # week_ending, mean, p10, p50, p90
-    cumulative: pd.DataFrame | None = None  # week_ending, mean, p10, p50, p90 (year to date)
+    frames: ForecastFrames
+
+    def _year_end(self, column: str) -> Any:
+        return self.frames.year_end[column].iloc[0]
+
+    @property
+    def as_of(self) -> date:
+        return as_date(self.frames.runs["as_of"].iloc[0])  # type: ignore[return-value]
+
+    @property
+    def model(self) -> str:
+        return str(self.frames.runs["model"].iloc[0])
+
+    @property
+    def year(self) -> int:
+        return int(self._year_end("year"))
+
+    @property
+    def observed_ytd(self) -> int:
+        return int(self._year_end("observed_ytd"))
+
+    @property
+    def mean(self) -> float:
+        return float(self._year_end("mean"))
+
+    @property
+    def p10(self) -> float:
+        return float(self._year_end("p10"))
+
+    @property
+    def p50(self) -> float:
+        return float(self._year_end("p50"))
+
+    @property
+    def p90(self) -> float:
+        return float(self._year_end("p90"))
+
+    @property
+    def prob_exceeds(self) -> dict[int, float]:
+        """Earlier year -> the chance this year passes its total, newest year first."""
+        m = self.frames.milestones
+        years = m[m["kind"] == "year_total"]
+        pairs = {
+            int(y): float(p) for y, p in zip(years["label"], years["probability"], strict=True)
+        }
+        return dict(sorted(pairs.items(), reverse=True))
+
+    @property
+    def weeks(self) -> pd.DataFrame:
+        """week_ending, mean, p10, p50, p90 (the weekly frame's, first week first)."""
+        weekly = self.frames.weekly.sort_values("week_ending")
+        return weekly[["week_ending", "mean", "p10", "p50", "p90"]].reset_index(drop=True)
+
+    @property
+    def cumulative(self) -> pd.DataFrame | None:
+        """The running total to 31 December (None when the forecast has none stored)."""
+        cum = self.frames.cumulative.sort_values("week_ending")
+        if cum.empty:
+            return None
+        return cum[["week_ending", "mean", "p10", "p50", "p90"]].reset_index(drop=True)
 
 
 @dataclass
@@ -83,28 +135,8 @@ def with_dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame
 
 
-def _view(stored: StoredForecast | None) -> ForecastView | None:
-    if stored is None:
-        return None
-    row = stored.header
-    f_as_of = as_date(row["as_of"])
-    assert f_as_of is not None
-    cumulative = None
-    if not stored.cumulative.empty:
-        cumulative = with_dates(stored.cumulative, "week_ending")
-    return ForecastView(
-        as_of=f_as_of,
-        model=str(row["model"]),
-        year=int(row["year"]),
-        observed_ytd=int(row["observed_ytd"]),
-        mean=float(row["year_end_mean"]),
-        p10=float(row["year_end_p10"]),
-        p50=float(row["year_end_p50"]),
-        p90=float(row["year_end_p90"]),
-        prob_exceeds=dict(sorted(stored.prob_exceeds.items(), reverse=True)),
-        weeks=with_dates(stored.weeks, "week_ending"),
-        cumulative=cumulative,
-    )
+def _view(frames: ForecastFrames | None) -> ForecastView | None:
+    return None if frames is None or frames.runs.empty else ForecastView(frames)
 
 
 def load_report_data(db_path: Path, as_of: date | None = None) -> ReportData:
@@ -140,7 +172,7 @@ def load_report_data(db_path: Path, as_of: date | None = None) -> ReportData:
         earlier_year_end=with_dates(tables.earlier_year_end, "as_of"),
         revisions=with_dates(tables.revisions, "date", "period"),
         revisions_source=tables.revisions_source,
-        milestones=with_dates(tables.milestones, "as_of", "date_p10", "date_p50", "date_p90"),
+        milestones=(tables.forecast.milestones if tables.forecast is not None else pd.DataFrame()),
         held_publications=held[
             [d is not None and d <= through for d in held["data_through"]]
         ].reset_index(drop=True),

@@ -5,7 +5,6 @@ plotly is imported inside each function so the CLI starts fast; the style lives 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -58,14 +57,14 @@ def _part_week_marker(part: dict[str, Any]) -> go.Scatter:
     )
 
 
-def _projected_year_end(forecast: ForecastView) -> list[go.Bar | go.Scatter]:
+def _projected_year_end(forecast: ForecastView, so_far_total: int) -> list[go.Bar | go.Scatter]:
     """This year's bar so far and the projected median with its 80% range as an error bar."""
     import plotly.graph_objects as go
 
     label = str(forecast.year)
     so_far = go.Bar(
         y=[label],
-        x=[forecast.observed_ytd],
+        x=[so_far_total],
         orientation="h",
         name=f"Arrived so far in {label}",
         marker={"color": OKABE_ITO["black"]},
@@ -173,7 +172,7 @@ def year_end_figure(totals: pd.DataFrame, forecast: ForecastView | None, ytd: in
         )
     )
     if forecast is not None:
-        fig.add_traces(_projected_year_end(replace(forecast, observed_ytd=ytd)))
+        fig.add_traces(_projected_year_end(forecast, ytd))
     fig = layout(fig, y_title="", height=90 + 34 * (len(years) + 1))
     fig.update_layout(hovermode="closest", barmode="overlay", bargap=0.25)
     fig.update_xaxes(

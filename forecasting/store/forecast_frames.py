@@ -32,7 +32,7 @@ from forecasting.frames import (
 from forecasting.store.connection import open_store, retry_on_lock
 from forecasting.store.transaction import transaction
 
-__all__ = ["save_forecast_frames", "read_forecast_frames"]
+__all__ = ["save_forecast_frames", "read_forecast_frames", "frames_from"]
 
 _YEAR_END = {"mean": "year_end_mean", "p10": "year_end_p10", "p50": "year_end_p50",
              "p90": "year_end_p90"}  # fmt: skip
@@ -143,6 +143,22 @@ def read_forecast_frames(
     """
     if not Path(db_path).exists():
         return ForecastFrames.empty()
+
+    def read() -> ForecastFrames:
+        with open_store(db_path, read_only=True) as con:
+            return frames_from(con, as_of, models=models, production_only=production_only)
+
+    return retry_on_lock(read)
+
+
+def frames_from(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date | Iterable[date] | None = None,
+    *,
+    models: Iterable[str] | None = None,
+    production_only: bool = False,
+) -> ForecastFrames:
+    """`read_forecast_frames` on a connection already open (a reader making several reads)."""
     dates = [as_of] if isinstance(as_of, date) else None if as_of is None else list(as_of)
     where, params = _filters(dates, models, production_only)
     year_end_cols = ", ".join(f"f.{stored} AS {name}" for name, stored in _YEAR_END.items())
@@ -156,18 +172,13 @@ def read_forecast_frames(
     }
     tables = {"weekly": "forecast_weeks", "cumulative": "forecast_cumulative",
               "milestones": "forecast_milestones"}  # fmt: skip
-
-    def read() -> ForecastFrames:
-        out = {}
-        with open_store(db_path, read_only=True) as con:
-            for name, select in queries.items():
-                join = f" JOIN {tables[name]} t USING (as_of, model)" if name in tables else ""
-                sql = f"{select} FROM forecasts f{join} WHERE {where} ORDER BY ALL"
-                out[name] = _typed(con.execute(sql, params).df(), _DATES[name])
-        out["year_end"]["observed_ytd"] = out["year_end"]["observed_ytd"].astype(float)
-        return ForecastFrames(**out)
-
-    return retry_on_lock(read)
+    out = {}
+    for name, select in queries.items():
+        join = f" JOIN {tables[name]} t USING (as_of, model)" if name in tables else ""
+        sql = f"{select} FROM forecasts f{join} WHERE {where} ORDER BY ALL"
+        out[name] = _typed(con.execute(sql, params).df(), _DATES[name])
+    out["year_end"]["observed_ytd"] = out["year_end"]["observed_ytd"].astype(float)
+    return ForecastFrames(**out)
 
 
 def _columns(table: str, columns: list[str]) -> str:

@@ -8,7 +8,6 @@ section rather than failing.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,10 +16,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from forecasting.frames import ForecastFrames
 from forecasting.store.connection import open_store, retry_on_lock
+from forecasting.store.forecast_frames import frames_from
 
 __all__ = [
-    "StoredForecast",
     "ReportTables",
     "read_report_tables",
     "production_forecast_dates",
@@ -28,35 +28,16 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class StoredForecast:
-    """One stored forecast's header row and its weekly and cumulative rows."""
-
-    header: dict[str, Any]  # a `forecasts` row
-    weeks: pd.DataFrame  # week_ending, mean, p10, p50, p90
-    cumulative: pd.DataFrame  # week_ending, mean, p10, p50, p90 (may be empty)
-
-    @property
-    def prob_exceeds(self) -> dict[int, float]:
-        raw = self.header.get("prob_exceeds")
-        try:
-            probs = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
-        except (TypeError, ValueError):
-            probs = {}
-        return {int(k): float(v) for k, v in probs.items() if str(k).isdigit()}
-
-
 @dataclass
 class ReportTables:
     """Every store read the report makes besides the as-of figures themselves."""
 
     publications: pd.DataFrame  # every publication held, newest first
-    forecast: StoredForecast | None
+    forecast: ForecastFrames | None  # the forecast shown: one as_of, one model
     earlier_weeks: pd.DataFrame  # as_of, model, production, week_ending, mean, p10, p50, p90
     earlier_year_end: pd.DataFrame  # forecasts rows made before the one shown
     revisions: pd.DataFrame
     revisions_source: str | None = None  # "revision_ledger", "revisions" or None (neither held)
-    milestones: pd.DataFrame = field(default_factory=pd.DataFrame)  # the shown forecast's
     backtest_scores: pd.DataFrame | None = None
     backtest_year_end: pd.DataFrame | None = None
     tables: set[str] = field(default_factory=set)
@@ -74,9 +55,9 @@ class _Reader:
         return set(names) <= self.tables
 
 
-def _forecast(r: _Reader, as_of: date, through: date) -> StoredForecast | None:
+def _forecast(r: _Reader, as_of: date, through: date) -> ForecastFrames | None:
     """The newest forecast made on or before `as_of` from data known then (the production
-    model's where one is marked).
+    model's where one is marked), in the long frames' shape.
 
     A forecast dated after `as_of` is never shown, even one made from the same data (`crossings
     forecast --as-of` a later date, or a backfill past the data's end), nor one whose data runs
@@ -86,7 +67,7 @@ def _forecast(r: _Reader, as_of: date, through: date) -> StoredForecast | None:
         return None
     head = r.q(
         """
-        SELECT * FROM forecasts
+        SELECT as_of, model FROM forecasts
         WHERE as_of <= $as_of AND (data_through IS NULL OR data_through <= $through)
         ORDER BY as_of DESC, production DESC, model
         LIMIT 1
@@ -95,21 +76,8 @@ def _forecast(r: _Reader, as_of: date, through: date) -> StoredForecast | None:
     )
     if head.empty:
         return None
-    header = head.iloc[0].to_dict()
-    key = [header["as_of"], header["model"]]
-    weeks = r.q(
-        "SELECT week_ending, mean, p10, p50, p90 FROM forecast_weeks "
-        "WHERE as_of = ? AND model = ? ORDER BY week_ending",
-        key,
-    )
-    cumulative = pd.DataFrame(columns=["week_ending", "mean", "p10", "p50", "p90"])
-    if r.has("forecast_cumulative"):
-        cumulative = r.q(
-            "SELECT week_ending, mean, p10, p50, p90 FROM forecast_cumulative "
-            "WHERE as_of = ? AND model = ? ORDER BY week_ending",
-            key,
-        )
-    return StoredForecast(header, weeks, cumulative)
+    shown = pd.Timestamp(head["as_of"].iloc[0]).date()
+    return frames_from(r.con, shown, models=[str(head["model"].iloc[0])])
 
 
 def _earlier(r: _Reader, cutoff: date) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -191,15 +159,6 @@ def _revisions(r: _Reader, through: date) -> tuple[pd.DataFrame, str | None]:
     return daily, "revisions"
 
 
-def _milestones(r: _Reader, forecast: StoredForecast | None) -> pd.DataFrame:
-    if forecast is None or not r.has("forecast_milestones"):
-        return pd.DataFrame()
-    return r.q(
-        "SELECT * FROM forecast_milestones WHERE as_of = ? AND model = ? ORDER BY year, threshold",
-        [forecast.header["as_of"], forecast.header["model"]],
-    )
-
-
 def read_report_tables(db_path: str | Path, as_of: date, through: date) -> ReportTables:
     """Everything the report reads as known on `as_of` (figures through `through`)."""
 
@@ -213,7 +172,7 @@ def read_report_tables(db_path: str | Path, as_of: date, through: date) -> Repor
                 """
             )
             forecast = _forecast(r, as_of, through)
-            cutoff = forecast.header["as_of"] if forecast else as_of + timedelta(days=1)
+            cutoff = forecast.runs["as_of"].iloc[0] if forecast else as_of + timedelta(days=1)
             earlier_weeks, earlier_year_end = _earlier(r, cutoff)
             revisions, revisions_source = _revisions(r, through)
             return ReportTables(
@@ -223,7 +182,6 @@ def read_report_tables(db_path: str | Path, as_of: date, through: date) -> Repor
                 earlier_year_end=earlier_year_end,
                 revisions=revisions,
                 revisions_source=revisions_source,
-                milestones=_milestones(r, forecast),
                 backtest_scores=(
                     r.q("SELECT * FROM backtest_scores") if r.has("backtest_scores") else None
                 ),

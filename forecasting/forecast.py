@@ -27,7 +27,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from forecasting.calendar import complete_year_totals
+from forecasting.calendar import complete_year_totals, last_complete_week_ending, week_ending
 from forecasting.frames import (
     CUMULATIVE_COLUMNS,
     MILESTONE_COLUMNS,
@@ -46,7 +46,7 @@ from forecasting.models import (
 )
 from forecasting.models.scale import day_numbers
 
-__all__ = ["MIN_PATHS", "LEVEL_WEEKS", "forecast_as_of", "Calendar"]
+__all__ = ["MIN_PATHS", "LEVEL_WEEKS", "forecast_as_of", "ModelWeeks"]
 
 MIN_PATHS = 1000
 LEVEL_WEEKS = 13  # the level check compares 13 weeks with the same weeks a year earlier
@@ -58,7 +58,7 @@ def _day(d: date) -> int:
 
 
 @dataclass(frozen=True)
-class Calendar:
+class ModelWeeks:
     """Where the model weeks fall, as of a date, for data ending on `data_through`.
 
     Model week k (1-based) ends on base + 7k, base being the last Sunday on or before
@@ -71,12 +71,11 @@ class Calendar:
 
     @property
     def base(self) -> date:
-        return self.data_through - timedelta(days=(self.data_through.weekday() + 1) % 7)
+        return last_complete_week_ending(self.data_through)
 
     @property
     def offset(self) -> int:
-        after = self.as_of + timedelta(days=1)
-        first = after + timedelta(days=(6 - after.weekday()) % 7)
+        first = week_ending(self.as_of + timedelta(days=1))
         return (first - self.base).days // 7
 
     @property
@@ -119,7 +118,7 @@ def forecast_as_of(
     n_paths = max(int(n_paths), MIN_PATHS)
     day_no, values = _known_days(daily, as_of)
     data_through = date(1970, 1, 1) + timedelta(days=int(day_no[-1]))
-    cal = Calendar(as_of, data_through, horizon_weeks)
+    cal = ModelWeeks(as_of, data_through, horizon_weeks)
     known = pd.DataFrame({"date": day_no.astype("datetime64[D]"), "migrants_arrived": values})
     hist = weekly_history(known, data_through)
     days = cal.week_days()
@@ -178,7 +177,7 @@ def _part_week(
 
 
 def _model_frames(
-    cal: Calendar,
+    cal: ModelWeeks,
     mp: ModelPaths,
     production: bool,
     observed: np.ndarray,
@@ -234,7 +233,7 @@ def _model_frames(
     return ForecastFrames(**frames)
 
 
-def _year_week_endings(cal: Calendar, in_year_weeks: np.ndarray) -> list[date]:
+def _year_week_endings(cal: ModelWeeks, in_year_weeks: np.ndarray) -> list[date]:
     """Each in-year model week's end, the last one being 31 December itself."""
     dec31 = date(cal.year, 12, 31)
     ends = cal.week_endings()
@@ -251,7 +250,7 @@ def _r(v: float) -> float:
 
 
 def _runs(
-    cal: Calendar, mp: ModelPaths, production: bool, quantiles: np.ndarray, history: np.ndarray
+    cal: ModelWeeks, mp: ModelPaths, production: bool, quantiles: np.ndarray, history: np.ndarray
 ) -> pd.DataFrame:
     """The run's row, with the level check: does the forecast follow the level of the data?"""
     implied = trailing = np.nan
@@ -276,7 +275,7 @@ def _runs(
 
 
 def _weekly(
-    cal: Calendar,
+    cal: ModelWeeks,
     model: str,
     weekly: np.ndarray,
     quantiles: np.ndarray,
@@ -305,7 +304,7 @@ def _weekly(
     return pd.DataFrame(rows, columns=WEEKLY_COLUMNS)
 
 
-def _cumulative(cal: Calendar, model: str, running: np.ndarray, ends: list[date]) -> pd.DataFrame:
+def _cumulative(cal: ModelWeeks, model: str, running: np.ndarray, ends: list[date]) -> pd.DataFrame:
     """Year-to-date totals at each week ending to 31 December, summed path by path."""
     rows = [
         {"as_of": cal.as_of, "model": model, "week_ending": end, **_summary(running[:, j])}
@@ -315,7 +314,7 @@ def _cumulative(cal: Calendar, model: str, running: np.ndarray, ends: list[date]
 
 
 def _milestones(
-    cal: Calendar,
+    cal: ModelWeeks,
     model: str,
     running: np.ndarray,
     week_ends: list[date],

@@ -38,7 +38,7 @@ from flows.announce import announce, on_nightly_failure
 from forecasting import fits
 from forecasting import operations as ops
 from forecasting.calendar import EVERY_PATTERN, ISO_DATE_PATTERN
-from forecasting.errors import ExitStatus, StoreError, one_line
+from forecasting.errors import BadInput, ExitStatus, StoreError, one_line
 from forecasting.frames import ForecastFrames
 from forecasting.settings import Settings
 from forecasting.store import IngestOutcome, forecast_covers, held_forecasts
@@ -355,7 +355,12 @@ def make_task_runner(
     if kind == "processes":
         return ProcessPoolTaskRunner(max_workers=workers)
     if kind == "dask":
-        from prefect_dask import DaskTaskRunner
+        try:
+            from prefect_dask import DaskTaskRunner
+        except ImportError:
+            raise BadInput(
+                "--task-runner", "dask needs prefect-dask: pip install 'channel-crossings[dask]'"
+            ) from None
 
         if dask_address:
             return DaskTaskRunner(address=dask_address)

@@ -21,7 +21,13 @@ from forecasting.models.calibration import (
     error_model,
     part_week_model,
 )
-from forecasting.models.registry import ENSEMBLE_MEMBERS, PRODUCTION_MODEL, REGISTRY, check_models
+from forecasting.models.registry import (
+    ENSEMBLE_MEMBERS,
+    PRODUCTION_MODEL,
+    REGISTRY,
+    check_models,
+    combine_members,
+)
 from forecasting.models.scale import (
     WeeklyHistory,
     from_error_scale,
@@ -89,7 +95,7 @@ def _backcasts(
         if name not in wanted or name in out:
             continue
         if name == PRODUCTION_MODEL:  # the median of the members already run
-            out[name] = np.median(np.stack([out[m] for m in ENSEMBLE_MEMBERS]), axis=0)
+            out[name] = combine_members(out)
         else:
             out[name] = REGISTRY[name].backcast(x, origins, horizon)  # type: ignore[misc]
     return out

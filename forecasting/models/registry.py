@@ -24,6 +24,7 @@ __all__ = [
     "ENSEMBLE_MEMBERS",
     "PRODUCTION_MODEL",
     "check_models",
+    "combine_members",
 ]
 
 Backcast = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
@@ -49,12 +50,16 @@ ENSEMBLE_MEMBERS: tuple[str, ...] = ("profile", "ets", "trend_fourier")
 PRODUCTION_MODEL = "ensemble"
 
 
+def combine_members(backcasts: dict[str, np.ndarray]) -> np.ndarray:
+    """The ensemble from its members' forecasts: their median, week by week, on the model
+    scale. No weights fitted to the past, so no member's good years can make it the forecast."""
+    return np.median(np.stack([backcasts[name] for name in ENSEMBLE_MEMBERS]), axis=0)
+
+
 def _ensemble(x: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
-    """The median of the members, week by week, on the model scale: no weights fitted to the
-    past, so no member's good years can make it the whole forecast."""
-    return np.median(
-        np.stack([REGISTRY[name].backcast(x, origins, horizon) for name in ENSEMBLE_MEMBERS]),  # type: ignore[misc]
-        axis=0,
+    """The ensemble run on its own (simulate reuses the members it has already run)."""
+    return combine_members(
+        {name: REGISTRY[name].backcast(x, origins, horizon) for name in ENSEMBLE_MEMBERS}  # type: ignore[misc]
     )
 
 

@@ -2,7 +2,7 @@
 
 Orchestration only: each step calls the same library function as the `crossings` command
 (`forecasting.operations`), so a scheduled run and a command cannot drift. What this module adds
-is Prefect's: runs, tasks, task runners, artifacts and final states.
+is Prefect's: runs, tasks, task runners and final states (the runs' artifacts: artifacts.py).
 
 - Fits are pure; the flow itself is the one writer, in short transactions (docs/scaling.md).
 - Nothing here retries: the library's one retry layer handles GOV.UK
@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture, as_completed
 from prefect.states import Completed
@@ -35,6 +34,7 @@ from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTa
 from pydantic import Field
 
 from flows.announce import announce, on_nightly_failure
+from flows.artifacts import backfill_artifact, nightly_artifact
 from forecasting import fits
 from forecasting import operations as ops
 from forecasting.calendar import EVERY_PATTERN, ISO_DATE_PATTERN
@@ -299,50 +299,13 @@ def nightly(
         "report": page,
         "index": str(reports / "index.html"),
     }
-    _nightly_artifact(store, summary)
+    nightly_artifact(store, summary)
     announce(store, reports, summary)
     if status is ExitStatus.STALE:
         for reason in reasons:
             logger.warning("stale: %s", reason)
         return Completed(name="Stale", message=one_line("; ".join(reasons)), data=summary)
     return summary
-
-
-def _headline(store: Path) -> str:
-    from forecasting.store import latest_daily
-    from forecasting.ytd import headline, year_to_date
-
-    try:
-        return headline(year_to_date(latest_daily(store).daily))
-    except Exception as exc:  # the artifact must never fail the run
-        return f"(no headline: {exc})"
-
-
-def _nightly_artifact(store: Path, summary: dict) -> None:
-    fc, year_end = summary["forecast"], summary["forecast"]["year_end"]
-    arrived = "yes: " + ", ".join(summary["new_files"]) if summary["new_publication"] else "no"
-    if summary["failures"]:
-        arrived = "unknown: " + "; ".join(summary["failures"])
-    if summary["seeded"]:
-        arrived = f"no; the empty store was seeded from the bundled snapshot {summary['seeded']}"
-    index = Path(summary["index"]).resolve()
-    status = "stale: " + "; ".join(summary["reasons"]) if summary["reasons"] else "fresh"
-    lines = [
-        "# Channel crossings: nightly run",
-        "",
-        f"- **Status:** {status}",
-        f"- **Data through:** {summary['data_through']}",
-        f"- **New publication:** {arrived}",
-        f"- **Headline:** {_headline(store)}",
-        f"- **Year-end {int(year_end['year'])} forecast:** {year_end['p50']:,.0f} "
-        f"(80% range {year_end['p10']:,.0f} to {year_end['p90']:,.0f}; "
-        f"{int(year_end['observed_ytd']):,} so far)",
-        f"- **Refitted:** {'yes' if fc.get('refitted') else 'no, same publications'}",
-        f"- **Report:** [{index}]({index.as_uri()})",
-    ]
-    create_markdown_artifact(
-        "\n".join(lines), key="crossings-nightly", description="nightly run summary"
-    )
 
 
 def make_task_runner(
@@ -423,7 +386,7 @@ def backfill(
     if with_report and not failures:
         reports = reports_dir or str(settings.reports_dir)
         summary["report"] = report(as_of=end, db=str(store), reports_dir=reports)
-    _backfill_artifact(summary, start, end, every, names)
+    backfill_artifact(summary, start, end, every, names)
     if failures:
         raise RuntimeError(
             f"{failed_dates} of {len(todo)} fits failed (the rest are stored): {failures[0][0]}"
@@ -502,21 +465,3 @@ def _fit_and_store(
             done += len(chunk)
             _tick(done, total, f"as of {chunk[0]}..{chunk[-1]}")
     return failures
-
-
-def _backfill_artifact(summary: dict, start: date, end: date, every: str, names: list[str]) -> None:
-    lines = [
-        "# Channel crossings: backfill",
-        "",
-        f"- **As-of dates:** {start} to {end} every {every} ({len(summary['dates'])} dates)",
-        f"- **Models:** {', '.join(names)}",
-        f"- **Fitted and stored:** {summary['fitted']}; **already held:** {summary['skipped']}",
-        f"- **Task runner:** {summary['task_runner']}; **wall time:** {summary['seconds']} s",
-    ]
-    if summary["failed"]:
-        lines.append(f"- **Failed:** {'; '.join(summary['failed'])}")
-    if summary.get("report"):
-        lines.append(f"- **Report:** {summary['report']}")
-    create_markdown_artifact(
-        "\n".join(lines), key="crossings-backfill", description="backfill summary"
-    )

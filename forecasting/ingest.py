@@ -157,10 +157,9 @@ def ingest_from_govuk(
         retry=retry,
         sleep=sleep,
     )
-    outcomes = [
-        store.ingest(db_path, release, source=release.provenance.get("url", release.file_name))
-        for release in result.releases
-    ]
+    outcomes = store.ingest_all(
+        db_path, [(r, r.provenance.get("url", r.file_name)) for r in result.releases]
+    )
     return GovukIngest(outcomes, result.summary, list(result.failures))
 
 

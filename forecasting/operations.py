@@ -428,15 +428,15 @@ def ingest_many(
     nothing; each is then stored in its own transaction. (`settings`: for a URL's download.)
     """
     from forecasting.ingest import ingest_source, read_source
-    from forecasting.store import ingest
+    from forecasting.store import ingest_all
 
     urls = [s for s in sources if _is_url(s)]
     if urls:
         if len(sources) > 1:
             raise BadInput(urls[0], "a URL is ingested on its own, not with other sources")
         return [ingest_source(db, urls[0], raw_dir=raw_dir, settings=settings)]
-    releases = [(path, read_source(path)) for path in expand_sources(sources)]
-    return [ingest(db, release, source=str(path.resolve())) for path, release in releases]
+    releases = [(read_source(path), str(path.resolve())) for path in expand_sources(sources)]
+    return ingest_all(db, releases)
 
 
 @dataclass(frozen=True)

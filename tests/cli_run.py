@@ -1,7 +1,9 @@
 """Running the real `crossings` command in tests: exit status, output, peak memory, wall time.
 
-Shared by the reliability tests (bad input, faults, paths): each runs the console command in a
-fresh interpreter, as a user or the scheduler would, and measures what it cost.
+Shared by the reliability tests (bad input, faults, paths). `run_cli` runs the console command in
+a fresh interpreter, as a user or the scheduler would, and measures what it cost (integration
+tier); `call_cli` runs the same `main` in this interpreter (unit tier): the same parser,
+commands and one-line refusals, without an interpreter's start-up.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ class Run:
     status: int
     stdout: str
     stderr: str
-    peak_mb: float
+    peak_mb: float  # NaN for a run in this interpreter (`call_cli`): not its own process
     seconds: float
 
     @property
@@ -128,6 +130,21 @@ def finish_cli(started: tuple[subprocess.Popen, Any, Any, float], timeout: float
 def run_cli(args: list[str], *, timeout: float = 120, **kwargs: Any) -> Run:
     """Run `crossings ARGS` to the end in a fresh interpreter."""
     return finish_cli(start_cli(args, **kwargs), timeout=timeout)
+
+
+def call_cli(args: list[Any], capsys: pytest.CaptureFixture[str]) -> Run:
+    """Run `crossings ARGS` through `flows.cli.main` in this interpreter, output captured.
+
+    The environment is the child's (`child_env`: never the real GOV.UK); set it with
+    monkeypatch before calling (the `crossings` fixture in conftest.py does)."""
+    from flows.cli import main
+
+    capsys.readouterr()
+    t0 = time.monotonic()
+    status = main([os.fspath(a) if isinstance(a, Path) else str(a) for a in args])
+    seconds = time.monotonic() - t0
+    out, err = capsys.readouterr()
+    return Run(status, out, err, float("nan"), seconds)
 
 
 def assert_one_line_refusal(run: Run, status: int, *fragments: str) -> None:

@@ -6,7 +6,9 @@ one cell (a negative count, a renamed column, a missing day) and see what the pi
 
 from __future__ import annotations
 
+import struct
 import zipfile
+import zlib
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -111,24 +113,68 @@ def write_zip_bomb(
     compresslevel: int | None = None,
     rest: str = "",
 ) -> Path:
-    """An ODS whose `member` is `head` then `pad` spaces, deflated while streaming (~1000:1 at
-    the default level, ~220:1 but four times faster at level 1). `rest` is the content.xml to
-    add when the bomb is another member."""
-    info = zipfile.ZipInfo(member, date_time=(2026, 1, 1, 0, 0, 0))
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info._compresslevel = compresslevel  # type: ignore[attr-defined]
-    block = b" " * (1 << 20)
+    """An ODS whose `member` is `head` then `pad` spaces, deflated (~1000:1 at the default
+    level, ~220:1 at level 1). `rest` is the content.xml to add when the bomb is another member.
+
+    Deflating 512 MB takes seconds, so one 1 MB block is deflated once and its compressed form
+    repeated: each copy is a run of complete, byte-aligned deflate blocks with no reference
+    outside itself, which is what a streaming compressor with full flushes would have written."""
+    member_bytes, crc, size = _deflated_spaces(head, pad, compresslevel)
+    if size >= 1 << 32:
+        raise ValueError("a bomb this large needs zip64 headers, which this writer does not make")
     with zipfile.ZipFile(path, "w") as archive:
         if member != "mimetype":
             archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
         archive.writestr("META-INF/manifest.xml", MANIFEST, zipfile.ZIP_DEFLATED)
-        with archive.open(info, "w", force_zip64=pad > 2**31) as stream:
-            stream.write(head)
-            for _ in range(pad // len(block)):
-                stream.write(block)
+        # Stored as the deflate stream itself, then its headers made to say "deflated".
+        archive.writestr(zipfile.ZipInfo(member, date_time=(2026, 1, 1, 0, 0, 0)), member_bytes)
         if member != "content.xml":
             archive.writestr("content.xml", rest)
+    set_member_header(path, member, crc=crc, size=size, deflated=True)
     return path
+
+
+def _deflated_spaces(head: bytes, pad: int, level: int | None) -> tuple[bytes, int, int]:
+    """A raw deflate stream of `head` + `pad` spaces, its CRC-32 and its unpacked size."""
+    level = 9 if level is None else level
+    block = b" " * (1 << 20)
+
+    def flushed(data: bytes, mode: int) -> bytes:
+        packer = zlib.compressobj(level, zlib.DEFLATED, -15)
+        return packer.compress(data) + packer.flush(mode)
+
+    whole, part = divmod(pad, len(block))
+    packed_block = flushed(block, zlib.Z_FULL_FLUSH)
+    tail = flushed(b" " * part, zlib.Z_FINISH)
+    stream = b"".join([flushed(head, zlib.Z_FULL_FLUSH), packed_block * whole, tail])
+    crc = zlib.crc32(head)
+    for _ in range(whole):
+        crc = zlib.crc32(block, crc)
+    crc = zlib.crc32(b" " * part, crc)
+    return stream, crc, len(head) + pad
+
+
+def set_member_header(
+    path: Path, member: str, *, crc: int, size: int, deflated: bool = False
+) -> None:
+    """Rewrite a member's local and central zip headers: its CRC-32 and unpacked size (true or
+    forged), and with `deflated` its method (for a member stored as a raw deflate stream)."""
+    name = member.encode()
+    data = bytearray(path.read_bytes())
+    for signature, method, crc_at, size_at, name_len_at, name_at in (
+        (b"PK\x03\x04", 8, 14, 22, 26, 30),
+        (b"PK\x01\x02", 10, 16, 24, 28, 46),
+    ):
+        at = data.find(signature)
+        while at != -1:
+            name_len = struct.unpack_from("<H", data, at + name_len_at)[0]
+            if data[at + name_at : at + name_at + name_len] == name:
+                if deflated:
+                    struct.pack_into("<H", data, at + method, zipfile.ZIP_DEFLATED)
+                struct.pack_into("<I", data, at + crc_at, crc)
+                struct.pack_into("<I", data, at + size_at, size)
+            at = data.find(signature, at + 4)
+    path.write_bytes(bytes(data))
 
 
 def daily_rows(

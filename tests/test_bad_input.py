@@ -1,10 +1,13 @@
 """Bad input through the real `crossings ingest` command: refused in one line, store untouched.
 
-Each case runs the console command in a fresh interpreter against a copy of a store that already
-holds a real release, and checks: exit status 2, one line on stderr naming the file and the
-problem, no traceback, the store's tables identical before and after, and the child's peak RSS
-(measured with os.wait4) under MEMORY_CEILING_MB. `CASES` is the single source of truth for the
-expected outcomes; `test_reliability_md_matches_the_tests` fails when RELIABILITY.md disagrees.
+Every case runs the command's `main` against a copy of a store that already holds a real
+release, and checks: exit status 2, one line on stderr naming the file and the problem, no
+traceback, the store's tables identical before and after. The cases where memory or the
+terminal are at stake (bombs, endless and oversized files, hostile names) run again in the
+integration tier as the console command in a fresh interpreter, where the child's peak RSS
+(measured with os.wait4) must stay under MEMORY_CEILING_MB. `CASES` is the single source of
+truth for the expected outcomes; `test_reliability_md_matches_the_tests` fails when
+RELIABILITY.md disagrees.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import ast
 import os
 import random
 import re
-import struct
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -26,6 +28,7 @@ import duckdb
 import pytest
 from cli_run import (
     MEMORY_CEILING_MB,
+    Run,
     assert_one_line_refusal,
     run_cli,
     snapshot,
@@ -35,6 +38,7 @@ from ods_factory import (
     content_xml,
     daily_rows,
     release_name,
+    set_member_header,
     weekly_rows,
     write_ods,
     write_release,
@@ -92,22 +96,9 @@ def bomb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _lie_about_size(source: Path, target: Path) -> None:
     """Copy a bomb, its headers claiming content.xml is only the small valid document it opens
     with (CRC made to match), so a reader trusting the headers checks a harmless file."""
-    data = bytearray(source.read_bytes())
     head = _tiny_content()
-    crc = zlib.crc32(head)
-    with zipfile.ZipFile(source) as archive:
-        local = archive.getinfo("content.xml").header_offset
-    assert data[local : local + 4] == b"PK\x03\x04"
-    struct.pack_into("<I", data, local + 14, crc)
-    struct.pack_into("<I", data, local + 22, len(head))
-    at = data.find(b"PK\x01\x02")
-    while at != -1:
-        name_len = struct.unpack_from("<H", data, at + 28)[0]
-        if data[at + 46 : at + 46 + name_len] == b"content.xml":
-            struct.pack_into("<I", data, at + 16, crc)
-            struct.pack_into("<I", data, at + 24, len(head))
-        at = data.find(b"PK\x01\x02", at + 4)
-    target.write_bytes(bytes(data))
+    target.write_bytes(source.read_bytes())
+    set_member_header(target, "content.xml", crc=zlib.crc32(head), size=len(head))
 
 
 BILLION_LAUGHS = (
@@ -499,23 +490,58 @@ def inputs(tmp_path: Path, latest_release: Path, page_paths: list[Path], bomb_di
     return folder, {"latest": latest_release, "page": page_paths[-1], "bombs": bomb_dir}
 
 
+def _assert_refused(case: Case, source: Path, run: Run) -> None:
+    shown = case.shown or source.name
+    assert_one_line_refusal(run, case.status, case.fragment, shown, *case.also)
+    assert run.lines[0].startswith(f"crossings: {shown}: ")
+    assert run.lines[0].isprintable()  # no escape sequence reaches the terminal
+
+
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
-def test_bad_input_refused(case: Case, inputs, store_copy: Path) -> None:
-    """Refused in one line naming the file, exit 2, store unchanged, memory bounded."""
+def test_bad_input_refused(case: Case, inputs, store_copy: Path, crossings) -> None:
+    """Refused in one line naming the file, exit 2, store unchanged."""
+    folder, refs = inputs
+    source = case.make(folder, refs)
+    before = snapshot(store_copy)
+    run = crossings(["ingest", "--source", source, "--db", store_copy])
+    _assert_refused(case, source, run)
+    assert snapshot(store_copy) == before
+
+
+# Memory (bombs, endless or huge files) and the terminal (names that are not plain text): what
+# only a process of its own shows.
+IN_A_FRESH_INTERPRETER = (
+    "billion_laughs",
+    "zip_bomb",
+    "zip_bomb_lying_sizes",
+    "mimetype_bomb",
+    "repeat_bomb",
+    "device_file",
+    "page_oversized",
+    "control_chars_in_name",
+    "name_not_utf8",
+)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, id=c.id) for c in CASES if c.id in IN_A_FRESH_INTERPRETER]
+)
+def test_bad_input_refused_by_the_console_command(case: Case, inputs, store_copy: Path) -> None:
+    """The same refusal from `crossings` in its own interpreter, its peak memory bounded."""
     folder, refs = inputs
     source = case.make(folder, refs)
     before = snapshot(store_copy)
     run = run_cli(["ingest", "--source", source, "--db", store_copy], timeout=90)
     print(f"{case.id}: exit {run.status}, peak {run.peak_mb:.0f} MB, {run.seconds:.2f} s")
     assert run.peak_mb < MEMORY_CEILING_MB, f"peak RSS {run.peak_mb:.0f} MB"
-    shown = case.shown or source.name
-    assert_one_line_refusal(run, case.status, case.fragment, shown, *case.also)
-    assert run.lines[0].startswith(f"crossings: {shown}: ")
-    assert run.lines[0].isprintable()  # no escape sequence reaches the terminal
+    _assert_refused(case, source, run)
     assert snapshot(store_copy) == before
 
 
-def test_script_in_a_note_is_stored_as_text_and_escaped_in_the_report(tmp_path: Path) -> None:
+def test_script_in_a_note_is_stored_as_text_and_escaped_in_the_report(
+    tmp_path: Path, crossings
+) -> None:
     """A Notes cell holding <script> is data: stored verbatim, shown escaped, never run."""
     # A store of its own: this made-up release over the real ones would rewrite every past
     # year's total and be held back for review, out of the report (forecasting/store/review.py).
@@ -525,7 +551,7 @@ def test_script_in_a_note_is_stored_as_text_and_escaped_in_the_report(tmp_path: 
     daily = daily_rows(released - timedelta(days=1))
     daily[-1][4] = payload
     source = write_release(tmp_path / "incoming", released, daily=daily)
-    run = run_cli(["ingest", "--source", source, "--db", store_copy])
+    run = crossings(["ingest", "--source", source, "--db", store_copy])
     assert run.status == 0, run.stderr
     assert "Traceback" not in run.stderr
     assert "stored" in run.stdout
@@ -545,7 +571,7 @@ def test_script_in_a_note_is_stored_as_text_and_escaped_in_the_report(tmp_path: 
 
 
 def test_a_good_release_with_control_characters_in_its_name_is_stored_and_shown_escaped(
-    tmp_path: Path, db_path: Path
+    tmp_path: Path, db_path: Path, crossings
 ) -> None:
     """The name is data: stored as it is, but never sent raw to the terminal. (A fresh store:
     on top of the real releases, this made-up one would be held back as a rewrite of history.)"""
@@ -553,7 +579,7 @@ def test_a_good_release_with_control_characters_in_its_name_is_stored_and_shown_
     released = london_today()
     name = f"{released:%d_%B_%Y}_Small_boats_-_time_series\x1b[2J.ods"
     source = write_release(tmp_path / "incoming", released, name=name)
-    run = run_cli(["ingest", "--source", source, "--db", store_copy])
+    run = crossings(["ingest", "--source", source, "--db", store_copy])
     assert run.status == 0, run.stderr
     assert "\x1b" not in run.stdout
     assert f"{released:%d_%B_%Y}_Small_boats_-_time_series\\x1b[2J.ods: stored" in run.stdout
@@ -612,6 +638,8 @@ def test_reliability_md_matches_the_tests() -> None:
         assert row[3] == str(case.status), (case.id, row[3], case.status)
         assert case.fragment in _ticked(row[4]), (case.id, row[4], case.fragment)
         assert f"test_bad_input_refused[{case.id}]" in row[2], (case.id, row[2])
+        console = f"test_bad_input_refused_by_the_console_command[{case.id}]" in row[2]
+        assert console == (case.id in IN_A_FRESH_INTERPRETER), (case.id, row[2])
     for extra, (status, fragment) in _other_outcomes().items():
         assert extra in by_case, f"RELIABILITY.md has no row for `{extra}`"
         row = by_case[extra]

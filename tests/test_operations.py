@@ -68,6 +68,7 @@ def test_a_folder_is_stored_in_publication_order(release_paths: list[Path], tmp_
     """Release date, then reissue: a 20 February release before its v2, the newest last."""
     folder = tmp_path / "releases"
     folder.mkdir()
+    release_paths = release_paths[-5:]  # 23 January to 27 February: enough to order
     for path in reversed(release_paths):  # copied newest first: the order must come from names
         shutil.copy(path, folder / path.name)
     v2 = "20_February_2026_Small_boats_-_time_series_v2.ods"

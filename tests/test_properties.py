@@ -254,10 +254,11 @@ def test_bad_input_is_always_one_line(source: str, problem: str) -> None:
     assert "\n" not in text and "\r" not in text and text.isprintable()
 
 
-def test_real_releases_pass_the_container_checks(release_paths) -> None:
-    """The hardening (cell bound, own inflate, expat) accepts every real release."""
-    for path in release_paths:
-        release = parse_release_bytes(path.read_bytes(), path.name, today=TODAY)
+def test_real_releases_pass_the_container_checks(release_paths, real_releases) -> None:
+    """The hardening (cell bound, own inflate, expat) accepts every real release (read once
+    per session by conftest's `real_releases`, through `read_release` and these checks)."""
+    assert len(real_releases) == len(release_paths) == 14
+    for release in real_releases:
         assert release.daily["date"].iloc[0] == FIRST_DAY
         assert isinstance(release.daily["date"].iloc[-1], date)
         assert not isinstance(release.daily["date"].iloc[-1], datetime)

@@ -26,7 +26,6 @@ from report_store import (
     build_store,
     forecast_payload,
     payload_frames,
-    store_with_forecasts,
 )
 
 from forecasting import report, store
@@ -36,10 +35,10 @@ from forecasting.ytd import headline, year_to_date
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def built(tmp_path_factory: pytest.TempPathFactory, report_store: Path) -> dict[str, Any]:
     """One store with forecasts (this one and an earlier one) and one written report."""
     folder = tmp_path_factory.mktemp("report")
-    db = store_with_forecasts(folder)
+    db = report_store
     reports = folder / "reports"
     path = report.write_report(db, reports, today=date(2026, 2, 28))
     return {"db": db, "reports": reports, "path": path, "html": path.read_text("utf-8")}

@@ -25,7 +25,6 @@ from report_store import (
     build_store,
     forecast_payload,
     save_payload,
-    store_with_forecasts,
 )
 
 from forecasting import report, store
@@ -38,10 +37,10 @@ TODAY = date(2026, 11, 30)
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def base(report_store: Path) -> Path:
     """A store with forecasts of 26 Feb, 8 Jan and each Sunday 4 Jan - 15 Feb (never written to:
     tests that add rows use `copy`)."""
-    return store_with_forecasts(tmp_path_factory.mktemp("content"))
+    return report_store
 
 
 @pytest.fixture

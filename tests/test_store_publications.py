@@ -32,23 +32,6 @@ def year_total(db: Path, year: int, view: str = "daily_arrivals") -> int:
     )
 
 
-@pytest.fixture(scope="module")
-def all_real_store(
-    tmp_path_factory: pytest.TempPathFactory, release_paths: list[Path], page_paths: list[Path]
-) -> Path:
-    """Every real release and page capture, ingested in date order (a page before the release
-    of the same day)."""
-    from forecasting.sources.release import released_on_from_name
-
-    dated = [(released_on_from_name(p.name), 1, p) for p in release_paths]
-    dated += [(date.fromisoformat(p.stem), 0, p) for p in page_paths]
-    db = tmp_path_factory.mktemp("all-real") / "crossings.duckdb"
-    for _, _, path in sorted(dated):
-        outcome = ingest_source(db, path)
-        assert not outcome.held, outcome.describe()
-    return db
-
-
 @pytest.fixture
 def reissue(tmp_path: Path) -> tuple[Path, Path]:
     """An original release and its `_v2` reissue, which corrects one day."""

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from cli_run import run_cli
 
 from forecasting.sources.release import read_release
 from forecasting.ytd import headline, ordinal, year_to_date
@@ -95,24 +94,24 @@ def test_ordinals() -> None:
     ]
 
 
-def test_cli_prints_the_facts_with_thousands_separators(latest_store: Path) -> None:
-    result = run_cli(["ytd", "--as-of", "2025-03-31", "--db", latest_store])
+def test_cli_prints_the_facts_with_thousands_separators(latest_store: Path, crossings) -> None:
+    result = crossings(["ytd", "--as-of", "2025-03-31", "--db", latest_store])
     assert result.status == 0, result.stderr
     lines = {line.split()[0]: line for line in result.stdout.splitlines() if line[:2] == "20"}
     assert "6,642" in lines["2025"] and "1st" in lines["2025"]
     assert "3,793" in lines["2023"] and "4th" in lines["2023"]
 
-    result = run_cli(["ytd", "--as-of", "2023-03-31", "--db", latest_store])
+    result = crossings(["ytd", "--as-of", "2023-03-31", "--db", latest_store])
     assert "3,793" in result.stdout and "2nd highest" in result.stdout
     assert "4,548" in result.stdout
 
-    result = run_cli(["ytd", "--as-of", "2026-02-06", "--db", latest_store])
+    result = crossings(["ytd", "--as-of", "2026-02-06", "--db", latest_store])
     last = result.stdout.strip().splitlines()[-1]
     assert last.count("1,489") == 1 and "down 34% on 2025 (1,489)" in last
 
 
-def test_cli_json_for_machines(latest_store: Path) -> None:
-    result = run_cli(["ytd", "--db", latest_store, "--format", "json"])
+def test_cli_json_for_machines(latest_store: Path, crossings) -> None:
+    result = crossings(["ytd", "--db", latest_store, "--format", "json"])
     payload = json.loads(result.stdout)
     assert payload["as_of"] == "2026-02-26"
     by_year = {y["year"]: y for y in payload["years"]}
@@ -120,8 +119,8 @@ def test_cli_json_for_machines(latest_store: Path) -> None:
     assert by_year[2026]["change_on_previous_year"] == 2_209 - 2_056
 
 
-def test_cli_on_empty_store_says_what_to_do(tmp_path: Path) -> None:
-    result = run_cli(["ytd", "--db", tmp_path / "none.duckdb"])
+def test_cli_on_empty_store_says_what_to_do(tmp_path: Path, crossings) -> None:
+    result = crossings(["ytd", "--db", tmp_path / "none.duckdb"])
     assert result.status == 1
     assert "crossings ingest" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

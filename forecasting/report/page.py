@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,11 @@ TEMPLATES = Path(__file__).with_name("templates")
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
 
 
+@cache
 def environment() -> Any:
-    """The Jinja environment of every report template: autoescaped, strict, with our formats."""
+    """The Jinja environment of every report template: autoescaped, strict, with our formats.
+
+    One per process, so its templates are compiled once (a backfill writes a page per date)."""
     import jinja2
 
     env = jinja2.Environment(

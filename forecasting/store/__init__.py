@@ -24,7 +24,12 @@ from forecasting.store.forecasts import (
     held_forecasts,
     production_year_end,
 )
-from forecasting.store.publications import IngestOutcome, held_publications, ingest
+from forecasting.store.publications import (
+    IngestOutcome,
+    held_publications,
+    ingest,
+    ingest_all,
+)
 from forecasting.store.reads import (
     AsOfRead,
     latest_daily,
@@ -49,6 +54,7 @@ __all__ = [
     "open_store",
     "retry_on_lock",
     "ingest",
+    "ingest_all",
     "held_publications",
     "accept_publication",
     "read_as_of",

@@ -8,6 +8,7 @@ a release that rewrites a past year is held back for review (review.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,11 +17,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from forecasting.store.connection import open_store, retry_on_lock
+from forecasting.store.connection import open_store
 from forecasting.store.review import history_change
 from forecasting.store.transaction import transaction
 
-__all__ = ["IngestOutcome", "ingest", "held_publications"]
+__all__ = ["IngestOutcome", "ingest", "ingest_all", "held_publications"]
 
 
 @dataclass(frozen=True)
@@ -61,44 +62,52 @@ def ingest(db_path: str | Path, release: Any, *, source: str) -> IngestOutcome:
     `release` is a parsed publication (`Release`): kind, file_name, sha256, daily, weekly,
     released_on, published_at, provenance, and `version` (the reissue number, 1 if absent).
     """
+    return ingest_all(db_path, [(release, source)])[0]
 
-    def write() -> IngestOutcome:
-        with open_store(db_path) as con:
-            held = con.execute(
-                "SELECT 1 FROM publications WHERE sha256 = ?", [release.sha256]
-            ).fetchone()
-            if held:
-                return IngestOutcome(
-                    release.file_name, release.sha256, False, release.kind,
-                    release.data_through, False, 0,
-                )  # fmt: skip
-            with transaction(con):
-                publication_id = _insert(con, release, source)
-                reason = history_change(con, publication_id)
-                if reason is not None:
-                    con.execute(
-                        "UPDATE publications SET status = 'held', held_reason = ? "
-                        "WHERE publication_id = ?",
-                        [reason, publication_id],
-                    )
-                row = con.execute(
-                    """
-                    SELECT (SELECT recency = 1 FROM publication_order
-                            WHERE publication_id = $id),
-                           (SELECT count(DISTINCT period) FROM revision_ledger
-                            WHERE publication_id = $id
-                              AND series IN ('daily_migrants_arrived', 'daily_boats_arrived'))
-                    """,
-                    {"id": publication_id},
-                ).fetchone()
-                assert row is not None  # a SELECT without FROM returns exactly one row
-                is_latest, revised_days = row
-            return IngestOutcome(
-                release.file_name, release.sha256, True, release.kind, release.data_through,
-                bool(is_latest) and reason is None, int(revised_days), reason,
-            )  # fmt: skip
 
-    return retry_on_lock(write)
+def ingest_all(db_path: str | Path, releases: Sequence[tuple[Any, str]]) -> list[IngestOutcome]:
+    """Store checked publications in the order given, each in its own transaction, over one
+    connection (a folder of a hundred is not a hundred opens); (release, source) pairs."""
+    with open_store(db_path) as con:  # opening waits while another process holds the file
+        return [_store_one(con, release, source) for release, source in releases]
+
+
+def _store_one(con: duckdb.DuckDBPyConnection, release: Any, source: str) -> IngestOutcome:
+    held = con.execute("SELECT 1 FROM publications WHERE sha256 = ?", [release.sha256]).fetchone()
+    if held:
+        return IngestOutcome(
+            release.file_name, release.sha256, False, release.kind, release.data_through, False, 0
+        )
+    with transaction(con):
+        publication_id = _insert(con, release, source)
+        reason = history_change(con, publication_id)
+        if reason is not None:
+            con.execute(
+                "UPDATE publications SET status = 'held', held_reason = ? WHERE publication_id = ?",
+                [reason, publication_id],
+            )
+        row = con.execute(
+            """
+            SELECT (SELECT recency = 1 FROM publication_order WHERE publication_id = $id),
+                   (SELECT count(DISTINCT period) FROM revision_ledger
+                    WHERE publication_id = $id
+                      AND series IN ('daily_migrants_arrived', 'daily_boats_arrived')
+                      -- its own days only: the ledger is then worked out for a week, not
+                      -- for every day since 2018, when the publication is a 7-day page
+                      AND period BETWEEN $data_from AND $data_through)
+            """,
+            {
+                "id": publication_id,
+                "data_from": release.data_from,
+                "data_through": release.data_through,
+            },
+        ).fetchone()
+        assert row is not None  # a SELECT without FROM returns exactly one row
+        is_latest, revised_days = row
+    return IngestOutcome(
+        release.file_name, release.sha256, True, release.kind, release.data_through,
+        bool(is_latest) and reason is None, int(revised_days), reason,
+    )  # fmt: skip
 
 
 def _insert(con: duckdb.DuckDBPyConnection, release: Any, source: str) -> int:

@@ -141,7 +141,7 @@ def call_cli(args: list[Any], capsys: pytest.CaptureFixture[str]) -> Run:
 
     capsys.readouterr()
     t0 = time.monotonic()
-    status = main([os.fspath(a) if isinstance(a, Path) else str(a) for a in args])
+    status = main([str(a) for a in args])
     seconds = time.monotonic() - t0
     out, err = capsys.readouterr()
     return Run(status, out, err, float("nan"), seconds)

@@ -144,10 +144,8 @@ def report_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The report tests' made-up store with forecasts (tests/report_store.py), built once."""
     from report_store import store_with_forecasts
 
-    def build(db: Path) -> None:
-        shutil.copy2(store_with_forecasts(tmp_path_factory.mktemp("report-build")), db)
-
-    return built_once(tmp_path_factory, "report", build)
+    # it writes FOLDER/crossings.duckdb: the shared file itself
+    return built_once(tmp_path_factory, "report", lambda db: store_with_forecasts(db.parent))
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ from forecasting.calendar import EVERY_PATTERN, ISO_DATE_PATTERN
 from forecasting.errors import BadInput, ExitStatus, StoreError, one_line
 from forecasting.frames import ForecastFrames
 from forecasting.settings import Settings
-from forecasting.store import IngestOutcome, forecast_covers, held_forecasts
+from forecasting.store import IngestOutcome, forecast_covers, held_forecasts, last_official_day
 
 __all__ = [
     "ingest",
@@ -268,10 +268,10 @@ def nightly(
     reports = Path(reports_dir) if reports_dir else settings.reports_dir
     source = source or settings.source
     ops.check_horizon(horizon_weeks)
-    before = ops.latest_data_through(store)
+    before = last_official_day(store)
     failures: list[str] = []
     ingested = _ingest_or_note(source, store, raw, failures)
-    through = ops.latest_data_through(store)
+    through = last_official_day(store)
     seeded = None
     if through is None:
         if not failures:

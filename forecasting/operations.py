@@ -35,13 +35,13 @@ from forecasting.calendar import (
 )
 from forecasting.errors import BadInput, CrossingsError, ExitStatus, StoreError
 from forecasting.fits import fit, save_fits, slim_read
+from forecasting.freshness import freshness
 from forecasting.settings import Settings
 
 __all__ = [
     "MAX_HORIZON_WEEKS",
     "model_names",
     "check_horizon",
-    "latest_data_through",
     "check_held_through",
     "check_backfill",
     "check_backtest",
@@ -85,16 +85,6 @@ def check_horizon(weeks: int) -> int:
     return weeks
 
 
-def latest_data_through(db: Path) -> date | None:
-    """The last day with figures in any held publication (None for an empty or missing store)."""
-    from forecasting.store import held_publications
-
-    held = held_publications(db)
-    if held.empty or "data_through" not in held:
-        return None
-    return pd.Timestamp(held["data_through"].max()).date()
-
-
 def check_held_through(
     db: Path, day: date | None, argument: str = "--as-of", *, forecast: bool = True
 ) -> date:
@@ -103,7 +93,9 @@ def check_held_through(
     A forecast as of a later date would be made from older figures yet carry the later date, and
     would pass for the current forecast in the store and the report: refused, not labelled.
     """
-    latest = latest_data_through(db)
+    from forecasting.store import last_official_day
+
+    latest = last_official_day(db)
     if latest is None:
         raise StoreError(f"{db}: the store holds no figures yet; run `crossings ingest` first")
     if day is not None and day > latest:
@@ -156,13 +148,11 @@ class AsOfReader:
     """
 
     def __init__(self, db: Path, end: date) -> None:
-        from forecasting.store import held_publications
+        from forecasting.store import publication_data_throughs
 
         self.db = db
         self.end = end
-        held = held_publications(db)
-        throughs = held.get("data_through", [])
-        self._throughs = sorted({pd.Timestamp(v).date() for v in throughs})
+        self._throughs = publication_data_throughs(db)
         self._cache: dict[int, Any] = {}
         self.reads = 0
 
@@ -468,10 +458,10 @@ def run_status(
 ) -> tuple[ExitStatus, list[str]]:
     """OK, or STALE with the reasons: a source failed, or the figures are older than allowed."""
     reasons = list(failures)
-    age = ((today or london_today()) - data_through).days
-    if age > stale_after_days:
+    judged = freshness(data_through, today or london_today(), stale_after_days)
+    if judged.stale:
         reasons.append(
-            f"the figures end on {long_date(data_through)}, {age} days ago "
+            f"the figures end on {long_date(data_through)}, {judged.age_days} days ago "
             f"(stale after {stale_after_days})"
         )
     return (ExitStatus.STALE if reasons else ExitStatus.OK), reasons

@@ -10,6 +10,7 @@ import pytest
 from ods_factory import rows_like, write_release
 
 from forecasting import operations as ops
+from forecasting import store
 from forecasting.errors import BadInput, ExitStatus, ReportError, SourceUnavailable, StoreBusy
 from forecasting.store import read_frame
 
@@ -26,11 +27,11 @@ def test_models_and_horizon_are_checked_against_the_library() -> None:
             ops.check_horizon(weeks)
 
 
-def test_latest_data_through(latest_store: Path, tmp_path: Path) -> None:
+def test_last_official_day(latest_store: Path, tmp_path: Path) -> None:
     missing = tmp_path / "none.duckdb"
-    assert ops.latest_data_through(missing) is None
+    assert store.last_official_day(missing) is None
     assert not missing.exists()  # asking does not create a store
-    assert ops.latest_data_through(latest_store) == date(2026, 2, 26)
+    assert store.last_official_day(latest_store) == date(2026, 2, 26)
 
 
 def test_nothing_is_forecast_as_of_a_day_after_the_figures(store_copy: Path) -> None:

@@ -142,7 +142,7 @@ def test_history_changing_release_is_held_until_accepted(tmp_path: Path) -> None
     weekly = store.read_frame(db, "SELECT DISTINCT publication FROM weekly_activity")
     assert weekly["publication"].tolist() == [first.name]
     assert store.read_as_of(db, date(2026, 2, 26)).publication_names == [first.name]
-    assert store.latest_data_through(db) == date(2026, 2, 19)
+    assert store.last_official_day(db) == date(2026, 2, 19)
     pub = store.held_publications(db).set_index("sha256").loc[outcome.sha256]
     assert pub["status"] == "held" and "2024" in pub["held_reason"]
     ledger = store.read_frame(db, "SELECT DISTINCT status, publication FROM revision_ledger")
@@ -152,7 +152,7 @@ def test_history_changing_release_is_held_until_accepted(tmp_path: Path) -> None
     accepted = store.accept_publication(db, outcome.sha256[:12])
     assert accepted.was_held and "accepted" in accepted.describe()
     assert year_total(db, 2024) > before_2024 * 1.05
-    assert store.latest_data_through(db) == date(2026, 2, 26)
+    assert store.last_official_day(db) == date(2026, 2, 26)
     assert store.read_frame(db, "SELECT DISTINCT status FROM revision_ledger")["status"].tolist() \
         == ["official"]  # fmt: skip
     assert not store.accept_publication(db, str(rewritten)).was_held  # already official
@@ -183,7 +183,7 @@ def test_accepting_explains_later_held_releases(tmp_path: Path) -> None:
     assert first.held and second.held
     accepted = store.accept_publication(db, first.file_name)
     assert accepted.also_official == [second.file_name]
-    assert store.latest_data_through(db) == date(2026, 2, 26)
+    assert store.last_official_day(db) == date(2026, 2, 26)
 
 
 def test_accept_refuses_unknown_or_ambiguous(tmp_path: Path) -> None:
@@ -241,6 +241,6 @@ def test_accept_command(tmp_path: Path) -> None:
     sha = store.held_publications(db).query("status == 'held'")["sha256"].iloc[0]
     run = run_cli(["accept", sha[:12], "--db", db])
     assert run.status == 0 and "accepted" in run.stdout, run.stderr
-    assert store.latest_data_through(db) == date(2026, 2, 26)
+    assert store.last_official_day(db) == date(2026, 2, 26)
     unknown = run_cli(["accept", "no-such-release.ods", "--db", db])
     assert unknown.status == 2 and "no publication" in unknown.stderr

@@ -120,7 +120,7 @@ def test_file_from_newer_code_is_refused(tmp_path: Path) -> None:
                 [str(SCHEMA_VERSION + 1)])  # fmt: skip
     con.close()
     with pytest.raises(StoreError, match="newer than this code"):
-        store.latest_data_through(db)
+        store.last_official_day(db)
 
 
 def test_new_store_has_every_table_and_view(db_path: Path) -> None:

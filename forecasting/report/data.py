@@ -160,7 +160,7 @@ def load_report_data(db_path: Path, as_of: date | None = None) -> ReportData:
         raise ReportError(f"{db_path}: the store holds no figures yet; run `crossings ingest`")
     tables = read_report_tables(db_path, as_of, through)
     held = with_dates(tables.publications, "released_on", "data_from", "data_through")
-    newest = max(d for d in held["data_through"] if d is not None)
+    newest = store.last_official_day(db_path) or through
     return ReportData(
         as_of=as_of,
         read=read,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from forecasting.errors import ReportError
+from forecasting.freshness import freshness
 from forecasting.report.analysts import analysts_context
 from forecasting.report.charts import build_charts
 from forecasting.report.data import ReportData
@@ -65,9 +66,10 @@ def stale_warning(
     own date, so a page of 3 May says whether the figures were stale on 3 May, not today.
     """
     reference = today if as_of is None else min(as_of, today)
-    age = (reference - data_through).days
-    if age <= stale_after_days:
+    judged = freshness(data_through, reference, stale_after_days)
+    if not judged.stale:
         return None
+    age = judged.age_days
     if as_of is None:
         return (
             f"Stale data: the newest publication held runs to {long_date(data_through)}, {age} "

@@ -32,8 +32,8 @@ from forecasting.store.publications import (
 )
 from forecasting.store.reads import (
     AsOfRead,
+    last_official_day,
     latest_daily,
-    latest_data_through,
     publication_data_throughs,
     read_as_of,
 )
@@ -59,7 +59,7 @@ __all__ = [
     "accept_publication",
     "read_as_of",
     "latest_daily",
-    "latest_data_through",
+    "last_official_day",
     "publication_data_throughs",
     "held_forecasts",
     "forecast_covers",

@@ -16,7 +16,7 @@ __all__ = [
     "AsOfRead",
     "read_as_of",
     "latest_daily",
-    "latest_data_through",
+    "last_official_day",
     "publication_data_throughs",
 ]
 
@@ -128,14 +128,18 @@ def latest_daily(db_path: str | Path) -> AsOfRead:
     """The latest known figures (the `daily_arrivals` view) as an AsOfRead of the last day."""
     if not Path(db_path).exists():
         return _empty_read(date.today())
-    last = latest_data_through(db_path)
+    last = last_official_day(db_path)
     if last is None:
         return _empty_read(date.today())
     return read_as_of(db_path, last)
 
 
-def latest_data_through(db_path: str | Path) -> date | None:
-    """The last day with figures in any official publication (None for an empty store)."""
+def last_official_day(db_path: str | Path) -> date | None:
+    """The last day with figures in any official publication (None for an empty store).
+
+    The one definition of "the figures' last day": forecasts, backfills, staleness, the report
+    and the alerts all ask this. Publications held back for review do not count until accepted.
+    """
     throughs = publication_data_throughs(db_path)
     return throughs[-1] if throughs else None
 

@@ -32,6 +32,7 @@ from forecasting.frames import MILESTONE_COLUMNS
 from forecasting.ingest import ingest_source
 from forecasting.report import formats, series
 from forecasting.report.data import load_report_data
+from forecasting.report.formats import how_many_of
 
 TODAY = date(2026, 11, 30)
 
@@ -133,10 +134,12 @@ def test_track_record_sentence_from_the_stored_forecasts(base: Path, tmp_path: P
     assert 0 < held < weeks  # the made-up forecasts both hold and miss
     page = _page(base, tmp_path / "r")
     text = _words(page)
-    assert (
-        f"Over the last {weeks} weeks, {round(10 * held / weeks)} in 10 weekly ranges held the "
-        f"real figure ({held} of {weeks})"
-    ) in text
+    said = how_many_of(held, weeks)
+    assert f"Over the last {weeks} weeks, {said} weekly ranges held the real figure" in text
+    if " in " in said:  # a fraction names its counts beside it, never a rate rounded up
+        a, b = (int(x) for x in said.split(" in "))
+        assert a / b <= held / weeks
+        assert f"({held} of {weeks})" in text
     assert f"was off by about {round(ours):,} people" in text
     assert f"would have been off by about {round(naive):,}" in text
     assert ("so ours did better" in text) == (ours < naive)

@@ -99,7 +99,7 @@ def test_week_ahead_record_takes_the_newest_forecast_of_each_week() -> None:
     assert record["inside_80"].tolist() == [False, True]
     assert record["same_week_last_year"].tolist() == [158 - 52, 159 - 52]
     summary = accuracy.summarise(record)
-    assert (summary.weeks, summary.held, summary.held_in_ten) == (2, 1, 5)
+    assert (summary.weeks, summary.held) == (2, 1)
     assert summary.typical_error == pytest.approx((158 + 4) / 2)
     assert summary.naive_error == pytest.approx(52.0) and summary.beats_naive is False
     assert accuracy.summarise(accuracy.week_ahead_record(earlier.head(0), weeks)) is None

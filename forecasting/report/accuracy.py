@@ -97,11 +97,6 @@ class TrackRecordSummary:
     relative: float  # our MAE over the naive MAE on the weeks both have (below 1 beats it)
 
     @property
-    def held_in_ten(self) -> int:
-        """How many in 10 ranges held, rounded: the figure a reader remembers."""
-        return round(10 * self.held / self.weeks)
-
-    @property
     def beats_naive(self) -> bool | None:
         return None if np.isnan(self.relative) else bool(self.relative < 1)
 

@@ -16,9 +16,9 @@ from markupsafe import Markup
 
 from forecasting.report import accuracy, figures, forecast_figures, series
 from forecasting.report.data import ForecastView, ReportData
-from forecasting.report.formats import csv_data_uri, long_date
+from forecasting.report.formats import csv_data_uri, long_date, script_safe
 
-__all__ = ["Chart", "build_charts"]
+__all__ = ["Chart", "build_charts", "chart_context"]
 
 
 @dataclass
@@ -50,6 +50,7 @@ class _Context:
     fc: ForecastView | None  # only when it is a forecast of this year
     weeks: pd.DataFrame
     totals: pd.DataFrame
+    history: pd.DataFrame | None  # the year-end projection at each stored as-of date
 
     def caption(self, name: str, **facts: Any) -> str:
         return Markup(" ".join(str(getattr(self.captions, name)(**facts)).split()))
@@ -141,6 +142,27 @@ def _year_end(c: _Context) -> Chart:
     )
 
 
+def _projection_history(c: _Context) -> Chart | None:
+    h = c.history
+    if h is None or h.empty or c.fc is None:
+        return None
+    return Chart(
+        "projection-history",
+        f"How our projection of the {c.year} total formed",
+        c.caption(
+            "projection_history",
+            year=c.year,
+            points=len(h),
+            first=h["as_of"].iloc[0],
+            last=h["as_of"].iloc[-1],
+            low=h["p50"].min(),
+            high=h["p50"].max(),
+        ),
+        forecast_figures.projection_history_figure(h, c.totals, c.year),
+        h,
+    )
+
+
 def _daily(c: _Context) -> Chart:
     recent = series.recent_daily(c.daily)
     notes = [
@@ -205,7 +227,9 @@ def _track_record(c: _Context) -> Chart | None:
     )
 
 
-def build_charts(data: ReportData, captions: Any) -> list[Chart]:
+def build_charts(
+    data: ReportData, captions: Any, history: pd.DataFrame | None = None
+) -> list[Chart]:
     """Every chart the page shows, in page order (sections without data are left out)."""
     ytd_row = data.ytd.table.iloc[-1]
     year = int(ytd_row["year"])
@@ -219,11 +243,13 @@ def build_charts(data: ReportData, captions: Any) -> list[Chart]:
         fc=data.forecast if data.forecast and data.forecast.year == year else None,
         weeks=series.weekly_totals(data.read.daily),
         totals=series.complete_year_totals(data.read.daily),
+        history=history,
     )
     makers = [
         _cumulative,
         _weekly,
         _year_end,
+        _projection_history,
         _track_record,
         _daily,
         _people_per_boat,
@@ -231,3 +257,30 @@ def build_charts(data: ReportData, captions: Any) -> list[Chart]:
     ]
     charts = [make(context) for make in makers]
     return [chart for chart in charts if chart is not None]
+
+
+def _figure_json(figure: Any) -> str:
+    """The figure's data and layout as script-safe JSON, drawn by the page's own small loader.
+
+    Charts are drawn one at a time after the text has been shown, rather than each by an inline
+    script while the page is still being read, so the headline appears at once on slow devices.
+    """
+    import plotly.io
+
+    return script_safe(plotly.io.to_json(figure, validate=False))
+
+
+def chart_context(charts: list[Chart]) -> list[dict[str, Any]]:
+    """What the page template needs of each chart."""
+    return [
+        {
+            "slug": c.slug,
+            "title": c.title,
+            "caption": c.caption,
+            "json": Markup(_figure_json(c.figure)),
+            "csv": c.csv_href,
+            "notes": c.notes,
+            "height": int(c.figure.layout.height or 400),
+        }
+        for c in charts
+    ]

@@ -17,6 +17,7 @@ import pandas as pd
 from forecasting import store
 from forecasting.errors import ReportError
 from forecasting.frames import ForecastFrames
+from forecasting.report.changes import previous_forecast_date
 from forecasting.report.formats import as_date
 from forecasting.store.report_queries import read_report_tables
 from forecasting.ytd import YearToDate, year_to_date
@@ -101,6 +102,7 @@ class ReportData:
     publications: pd.DataFrame  # the publications the figures came from, newest first
     newest_data_through: date  # newest publication in the whole store
     forecast: ForecastView | None
+    members: ForecastFrames | None  # every model stored beside the shown forecast (same as_of)
     earlier_forecasts: pd.DataFrame  # as_of, model, production, week_ending, mean, p10, p50, p90
     earlier_year_end: pd.DataFrame  # forecasts rows with as_of before this one
     revisions: pd.DataFrame
@@ -109,6 +111,7 @@ class ReportData:
     held_publications: pd.DataFrame = field(default_factory=pd.DataFrame)  # known on as_of
     backtest_scores: pd.DataFrame | None = None
     backtest_year_end: pd.DataFrame | None = None
+    previous_daily: pd.DataFrame = field(default_factory=pd.DataFrame)  # known on the last forecast
     current: bool = True  # the store's newest figures, not a page of an earlier date
     notes: list[str] = field(default_factory=list)
 
@@ -161,6 +164,12 @@ def load_report_data(db_path: Path, as_of: date | None = None) -> ReportData:
     tables = read_report_tables(db_path, as_of, through)
     held = with_dates(tables.publications, "released_on", "data_from", "data_through")
     newest = store.last_official_day(db_path) or through
+    earlier_year_end = with_dates(tables.earlier_year_end, "as_of")
+    previous = (
+        None
+        if tables.forecast is None or tables.forecast.year_end.empty
+        else previous_forecast_date(earlier_year_end, int(tables.forecast.year_end["year"].iloc[0]))
+    )
     return ReportData(
         as_of=as_of,
         read=read,
@@ -168,8 +177,9 @@ def load_report_data(db_path: Path, as_of: date | None = None) -> ReportData:
         publications=held[held["sha256"].isin(read.publications)].reset_index(drop=True),
         newest_data_through=newest,
         forecast=_view(tables.forecast),
+        members=tables.members,
         earlier_forecasts=with_dates(tables.earlier_weeks, "as_of", "week_ending"),
-        earlier_year_end=with_dates(tables.earlier_year_end, "as_of"),
+        earlier_year_end=earlier_year_end,
         revisions=with_dates(tables.revisions, "date", "period"),
         revisions_source=tables.revisions_source,
         milestones=(tables.forecast.milestones if tables.forecast is not None else pd.DataFrame()),
@@ -178,5 +188,8 @@ def load_report_data(db_path: Path, as_of: date | None = None) -> ReportData:
         ].reset_index(drop=True),
         backtest_scores=tables.backtest_scores,
         backtest_year_end=tables.backtest_year_end,
+        previous_daily=(
+            pd.DataFrame() if previous is None else store.read_as_of(db_path, previous).daily
+        ),
         current=requested is None or requested == newest,
     )

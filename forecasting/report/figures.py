@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.report.series import on_2000
-from forecasting.report.style import LIGHT_GREY, OKABE_ITO, band_edges, layout
+from forecasting.report.style import LIGHT_GREY, OKABE_ITO, band_edges, layout, uk_dates
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -109,7 +109,7 @@ def cumulative_figure(
     if projection is not None and len(projection) > 1:
         fig.add_traces(_projection_traces(projection, int(cumulative["year"].max())))
     fig = layout(fig, y_title="People arrived since 1 January", height=430)
-    fig.update_xaxes(tickformat="%b", range=["2000-01-01", "2000-12-31"], hoverformat="%d %b")
+    fig.update_xaxes(tickformat="%b", range=["2000-01-01", "2000-12-31"], hoverformat="%-d %B")
     return fig
 
 
@@ -155,7 +155,7 @@ def recent_daily_figure(recent: pd.DataFrame) -> go.Figure:
     fig.update_layout(bargap=0.15)
     fig.update_yaxes(title_text="People", row=1, col=1)
     fig.update_yaxes(title_text="Boats", row=2, col=1)
-    fig.update_xaxes(hoverformat="%a %d %b %Y")
+    uk_dates(fig, hover="%a %-d %B %Y")
     return fig
 
 
@@ -198,7 +198,7 @@ def people_per_boat_figure(monthly: pd.DataFrame) -> go.Figure:
         )
     fig = layout(fig, y_title="People per boat", height=340, legend=not part.empty)
     fig.update_yaxes(tickformat=",.0f")
-    fig.update_xaxes(hoverformat="%B %Y")
+    uk_dates(fig, tick="%b %Y", hover="%B %Y")
     return fig
 
 
@@ -228,5 +228,5 @@ def preventions_figure(frame: pd.DataFrame) -> go.Figure:
         )
     )
     fig = layout(fig, y_title="People per week", height=380)
-    fig.update_xaxes(hoverformat="week ending %d %b %Y")
+    uk_dates(fig, hover="week ending %-d %B %Y")
     return fig

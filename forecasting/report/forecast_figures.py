@@ -11,12 +11,25 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from forecasting.report.data import ForecastView
-from forecasting.report.style import GREY, LIGHT_GREY, OKABE_ITO, band_edges, layout
+from forecasting.report.style import (
+    GREY,
+    LIGHT_GREY,
+    OKABE_ITO,
+    band_edges,
+    layout,
+    uk_dates,
+)
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-__all__ = ["WEEKS_SHOWN", "weekly_fan_figure", "year_end_figure", "track_record_figure"]
+__all__ = [
+    "WEEKS_SHOWN",
+    "weekly_fan_figure",
+    "year_end_figure",
+    "track_record_figure",
+    "projection_history_figure",
+]
 
 WEEKS_SHOWN = 52
 
@@ -100,7 +113,7 @@ def weekly_fan_figure(
     shown: int = WEEKS_SHOWN,
     part_week: dict[str, Any] | None = None,
 ) -> go.Figure:
-    """Weekly arrivals (complete weeks) with the forecast's 10th-90th percentile fan and median.
+    """Weekly arrivals (complete weeks) with the forecast's 80% range (a fan) and median.
 
     Traces: actual weeks, the same weeks a year earlier, then (with a forecast) the fan's upper
     edge (p90), lower edge (p10, filled up to p90) and median; last, the week in progress (a
@@ -129,7 +142,7 @@ def weekly_fan_figure(
                 x,
                 forecast_weeks["p10"].round().tolist(),
                 forecast_weeks["p90"].round().tolist(),
-                name="Forecast, 80% range (10th–90th percentile)",
+                name="Forecast, 80% range",
             )
         )
         fig.add_trace(
@@ -146,7 +159,7 @@ def weekly_fan_figure(
     if part_week is not None:
         fig.add_trace(_part_week_marker(part_week))
     fig = layout(fig, y_title="People arrived per week")
-    fig.update_xaxes(hoverformat="week ending %d %b %Y")
+    uk_dates(fig, hover="week ending %-d %B %Y")
     return fig
 
 
@@ -201,7 +214,7 @@ def track_record_figure(record: pd.DataFrame, weeks: pd.DataFrame) -> go.Figure:
     import plotly.graph_objects as go
 
     x = [d.isoformat() for d in record["week_ending"]]
-    made = [f"forecast of {d.day} {d:%b}" for d in record["as_of"]]
+    made = [f"forecast of {d.day} {d:%B}" for d in record["as_of"]]
     fig = go.Figure(
         band_edges(
             x,
@@ -239,7 +252,7 @@ def track_record_figure(record: pd.DataFrame, weeks: pd.DataFrame) -> go.Figure:
         )
     )
     fig = layout(fig, y_title="People arrived per week", height=400)
-    fig.update_xaxes(hoverformat="week ending %d %b %Y")
+    uk_dates(fig, hover="week ending %-d %B %Y")
     return fig
 
 
@@ -257,3 +270,40 @@ def _happened(weeks: pd.DataFrame, record: pd.DataFrame) -> go.Scatter:
         marker={"size": 5},
         hovertemplate="%{y:,}<extra>arrived</extra>",
     )
+
+
+def projection_history_figure(history: pd.DataFrame, totals: pd.DataFrame, year: int) -> go.Figure:
+    """The year-end projection of `year` as made on each stored as-of date: its median (a point
+    per date, joined) and 80% range (band), with last year's total as a grey line."""
+    import plotly.graph_objects as go
+
+    x = [d.isoformat() for d in history["as_of"]]
+    fig = go.Figure(
+        band_edges(x, history["p10"].tolist(), history["p90"].tolist(), name="80% range")
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=history["p50"].tolist(),
+            mode="lines+markers",
+            line={"color": OKABE_ITO["blue"], "width": 2.5},
+            marker={"size": 6},
+            name=f"Projected {year} total (median)",
+            hovertemplate="%{y:,.0f}<extra>median</extra>",
+        )
+    )
+    last = totals[totals["year"] == year - 1]
+    if not last.empty:
+        total = int(last["migrants_arrived"].iloc[0])
+        fig.add_trace(
+            go.Scatter(
+                x=[x[0], x[-1]] if len(x) > 1 else x,
+                y=[total] * min(len(x), 2),
+                mode="lines",
+                line={"color": GREY, "width": 1.5, "dash": "dot"},
+                name=f"{year - 1} total ({total:,})",
+                hoverinfo="skip",
+            )
+        )
+    fig = layout(fig, y_title=f"Projected {year} total", height=340)
+    return uk_dates(fig, hover="forecast of %-d %B %Y")

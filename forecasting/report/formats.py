@@ -23,6 +23,7 @@ __all__ = [
     "pct",
     "share",
     "ratio",
+    "how_many_of",
     "model_label",
     "neutralise_cell",
     "as_date",
@@ -96,8 +97,32 @@ def ratio(x: float) -> str:
     return "–" if x is None or pd.isna(x) else f"{float(x):.2f}"
 
 
+# Simple fractions a reader says ("3 in 4"), checked in this order (the plainest first).
+_FRACTIONS: tuple[tuple[int, int], ...] = ((1, 2), (3, 4), (9, 10), (2, 3), (4, 5), (1, 3), (1, 4))
+_FRACTIONS += tuple((k, 10) for k in range(1, 10))
+
+
+def how_many_of(k: int, n: int, *, slack: float = 0.02) -> str:
+    """k of n as people say it: a simple fraction exactly or conservatively true ("3 in 4" for
+    39 of 52; never above k/n, and at most `slack` below it), else "k of n".
+
+    A rate is never rounded up into a claim: 38 of 52 (73%) is not "3 in 4" but "7 in 10".
+    """
+    if n <= 0:
+        return "none"
+    if k == n:
+        return f"all {n}"
+    if k == 0:
+        return f"none of {n}"
+    rate = k / n
+    for a, b in _FRACTIONS:
+        if 0 <= rate - a / b <= slack:
+            return f"{a} in {b}"
+    return f"{k} of {n}"
+
+
 MODEL_LABELS = {
-    "ensemble": "Ensemble",
+    "ensemble": "The median of three models",
     "seasonal_naive": "Same week last year",
     "profile": "Seasonal profile",
     "prophet": "Prophet",

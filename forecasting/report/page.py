@@ -9,52 +9,24 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from functools import cache
-from pathlib import Path
-from typing import Any
 
 from forecasting.errors import ReportError
 from forecasting.freshness import freshness
-from forecasting.report.analysts import analysts_context
-from forecasting.report.charts import build_charts
+from forecasting.report.contents import page_numbers
 from forecasting.report.data import ReportData
-from forecasting.report.formats import (
-    fmt_int,
-    long_date,
-    safe_url,
-    script_safe,
-    short_date,
-)
-from forecasting.report.provenance import provenance_context
-from forecasting.report.sections import forecast_context, key_figures
+from forecasting.report.formats import long_date, script_safe
 from forecasting.report.style import PLOT_CONFIG
-from forecasting.ytd import headline
+from forecasting.report.templating import TEMPLATES, environment
 
-__all__ = ["OGL", "TEMPLATES", "environment", "render_report", "stale_warning"]
+__all__ = ["OGL", "TEMPLATES", "environment", "generated_on", "render_report", "stale_warning"]
 
-TEMPLATES = Path(__file__).with_name("templates")
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
 
 
-@cache
-def environment() -> Any:
-    """The Jinja environment of every report template: autoescaped, strict, with our formats.
-
-    One per process, so its templates are compiled once (a backfill writes a page per date)."""
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,  # every template, whatever its name: data text is untrusted
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["long_date"] = lambda d: "" if d is None else long_date(d)
-    env.filters["short_date"] = lambda d: "" if d is None else short_date(d)
-    env.filters["int"] = fmt_int
-    env.filters["safe_url"] = safe_url
-    return env
+def generated_on(now: datetime | None = None) -> str:
+    """When a page was generated, in words: "4 December 2026 at 16:40 UTC"."""
+    now = now or datetime.now(UTC)
+    return f"{long_date(now.date())} at {now:%H:%M} UTC"
 
 
 def stale_warning(
@@ -82,17 +54,6 @@ def stale_warning(
     )
 
 
-def _figure_json(figure: Any) -> str:
-    """The figure's data and layout as script-safe JSON, drawn by the page's own small loader.
-
-    Charts are drawn one at a time after the text has been shown, rather than each by an inline
-    script while the page is still being read, so the headline appears at once on slow devices.
-    """
-    import plotly.io
-
-    return script_safe(plotly.io.to_json(figure, validate=False))
-
-
 def _plotly_js() -> str:
     import plotly.offline
 
@@ -102,50 +63,33 @@ def _plotly_js() -> str:
     return code
 
 
-def _chart_context(charts: list[Any]) -> list[dict[str, Any]]:
-    from markupsafe import Markup
-
-    return [
-        {
-            "slug": c.slug,
-            "title": c.title,
-            "caption": c.caption,
-            "json": Markup(_figure_json(c.figure)),
-            "csv": c.csv_href,
-            "notes": c.notes,
-            "height": int(c.figure.layout.height or 400),
-        }
-        for c in charts
-    ]
-
-
 def render_report(data: ReportData, *, stale_after_days: int = 8, today: date | None = None) -> str:
-    """The report page as one HTML string (plotly.js inlined once, nothing fetched)."""
+    """The report page as one HTML string (plotly.js inlined once, nothing fetched).
+
+    Each section's numbers come from `forecasting/report/contents.py`; this adds the page's
+    own: its dates, the staleness warning and when it was generated."""
     from markupsafe import Markup
 
     today = today or date.today()
-    env = environment()
-    charts = build_charts(data, env.get_template("captions.html").module)
-    return env.get_template("report.html").render(
-        title="Small boat crossings of the English Channel",
-        as_of=data.as_of,
-        data_through=data.data_through,
-        newest_data_through=data.newest_data_through,
-        headline=headline(data.ytd),
-        key_figures=key_figures(data),
-        stale=stale_warning(
-            data.data_through,
-            today,
-            stale_after_days,
-            as_of=None if data.current else data.as_of,
-        ),
-        older_view=data.newest_data_through > data.data_through,
-        charts=_chart_context(charts),
-        **forecast_context(data),
-        **analysts_context(data),
-        **provenance_context(data),
-        ogl=OGL,
-        generated_at=datetime.now(UTC).strftime("%d %B %Y %H:%M UTC"),
-        plotly_js=Markup(_plotly_js()),
-        plot_config=Markup(script_safe(json.dumps(PLOT_CONFIG))),
+    return (
+        environment()
+        .get_template("report.html")
+        .render(
+            title="Small boat crossings of the English Channel",
+            as_of=data.as_of,
+            data_through=data.data_through,
+            newest_data_through=data.newest_data_through,
+            stale=stale_warning(
+                data.data_through,
+                today,
+                stale_after_days,
+                as_of=None if data.current else data.as_of,
+            ),
+            older_view=data.newest_data_through > data.data_through,
+            **page_numbers(data),  # every section's numbers: forecasting/report/contents.py
+            ogl=OGL,
+            generated_at=generated_on(),
+            plotly_js=Markup(_plotly_js()),
+            plot_config=Markup(script_safe(json.dumps(PLOT_CONFIG))),
+        )
     )

@@ -13,10 +13,17 @@ import pandas as pd
 
 from forecasting.report import accuracy, series
 from forecasting.report.data import ForecastView, ReportData
-from forecasting.report.formats import fmt_int, long_date, pct, short_date
+from forecasting.report.formats import fmt_int, how_many_of, long_date, pct, short_date
 from forecasting.ytd import ordinal
 
-__all__ = ["key_figures", "forecast_context", "milestone_rows", "track_summary"]
+__all__ = [
+    "chance_of_passing_last_year",
+    "this_year_forecast",
+    "key_figures",
+    "forecast_context",
+    "milestone_rows",
+    "track_summary",
+]
 
 
 def this_year_forecast(data: ReportData) -> ForecastView | None:
@@ -26,7 +33,7 @@ def this_year_forecast(data: ReportData) -> ForecastView | None:
     return fc if fc is not None and fc.year == year else None
 
 
-def _chance_of_passing_last_year(data: ReportData, fc: ForecastView) -> float | None:
+def chance_of_passing_last_year(data: ReportData, fc: ForecastView) -> float | None:
     """From the milestones table where held, else from the forecast's own probabilities."""
     m = data.milestones
     if not m.empty and {"kind", "label", "probability"} <= set(m.columns):
@@ -68,7 +75,7 @@ def key_figures(data: ReportData) -> list[dict[str, str]]:
                 "note": f"80% range {fmt_int(fc.p10)} to {fmt_int(fc.p90)}",
             }
         )
-        chance = _chance_of_passing_last_year(data, fc)
+        chance = chance_of_passing_last_year(data, fc)
         if chance is not None:
             cards.append(
                 {
@@ -86,12 +93,20 @@ def _passed_on(daily: pd.DataFrame, year: int, threshold: float) -> date | None:
     return None if rows.empty else rows["date"].iloc[0]
 
 
-def _milestone_label(kind: str, label: Any, threshold: float) -> str:
-    if kind == "year_total":
-        return f"{label}'s total, {fmt_int(threshold)}"
-    if kind == "record":
-        name = f"The record ({label})" if str(label).strip() else "The record"
+def _milestone_label(kinds: list[tuple[str, Any]], threshold: float) -> str:
+    """One name for a threshold, whatever milestones share it: a year's total is named by its
+    year ("2022's total, the record, 45,755"), never listed twice."""
+    years = [str(label) for kind, label in kinds if kind == "year_total"]
+    record = [str(label).strip() for kind, label in kinds if kind == "record"]
+    if years:
+        name = f"{years[0]}'s total"
+        if record:
+            name += ", the record"
         return f"{name}, {fmt_int(threshold)}"
+    if record:
+        name = f"The record ({record[0]})" if record[0] else "The record"
+        return f"{name}, {fmt_int(threshold)}"
+    kind, label = kinds[0]
     if kind == "round":
         return f"{fmt_int(threshold)} people"
     return f"{label}, {fmt_int(threshold)}"
@@ -119,9 +134,17 @@ def milestone_rows(data: ReportData, fc: ForecastView) -> list[dict[str, str]]:
         m = m[m["year"] == fc.year]
     observed = int(data.ytd.table["migrants_arrived"].iloc[-1])
     rows = []
-    for row in m.sort_values("threshold").to_dict("records"):
+    records = m.sort_values("threshold").to_dict("records")
+    kinds: dict[float, list[tuple[str, Any]]] = {}
+    for row in records:
+        kinds.setdefault(float(row["threshold"]), []).append((str(row["kind"]), row["label"]))
+    seen: set[float] = set()
+    for row in records:
         threshold = float(row["threshold"])
-        label = _milestone_label(str(row["kind"]), row["label"], threshold)
+        if threshold in seen:
+            continue
+        seen.add(threshold)
+        label = _milestone_label(kinds[threshold], threshold)
         if observed > threshold:
             on = _passed_on(data.read.daily, fc.year, threshold)
             passed = f"passed on {short_date(on)}" if on else "passed"
@@ -178,7 +201,7 @@ def track_summary(data: ReportData) -> dict[str, Any] | None:
     return {
         "weeks": summary.weeks,
         "held": summary.held,
-        "held_in_ten": summary.held_in_ten,
+        "held_words": how_many_of(summary.held, summary.weeks),
         "typical_error": fmt_int(summary.typical_error),
         "naive_error": None if pd.isna(summary.naive_error) else fmt_int(summary.naive_error),
         "beats_naive": summary.beats_naive,

@@ -80,6 +80,16 @@ def layout(fig: go.Figure, *, y_title: str, height: int = 400, legend: bool = Tr
     return fig
 
 
+UK_TICK = "%-d %b %Y"  # 30 Nov 2025: UK order, never "Nov 30"
+UK_HOVER = "%-d %B %Y"  # 30 November 2025
+
+
+def uk_dates(fig: go.Figure, *, tick: str = UK_TICK, hover: str = UK_HOVER) -> go.Figure:
+    """Day-month-year ticks and hover labels on the date axis (Plotly's default is "Nov 30")."""
+    fig.update_xaxes(tickformat=tick, hoverformat=hover)
+    return fig
+
+
 def band_edges(
     x: list[str],
     lower: list[float],
@@ -90,11 +100,11 @@ def band_edges(
     legendrank: int | None = None,
 ) -> list[go.Scatter]:
     """The two edges of a shaded 80% band: the upper (p90) first, then the lower (p10) filled
-    up to it. `hover` names each edge's percentile on hover; otherwise hover skips the band."""
+    up to it. `hover` names each edge on hover; otherwise hover skips the band."""
     import plotly.graph_objects as go
 
     def edge(y: list[float], which: str, **extra: Any) -> go.Scatter:
-        label = f"{which} percentile"
+        label = f"{which} of the 80% range"
         return go.Scatter(
             x=x,
             y=y,
@@ -107,11 +117,11 @@ def band_edges(
 
     top = edge(
         upper,
-        "90th",
+        "top",
         showlegend=False,
-        name="90th percentile" if hover else f"{name}, 90th percentile",
+        name="top of the 80% range" if hover else f"{name}, top",
     )
-    bottom = edge(lower, "10th", fill="tonexty", fillcolor=BAND, name=name)
+    bottom = edge(lower, "bottom", fill="tonexty", fillcolor=BAND, name=name)
     if legendrank is not None:
         bottom.update(legendrank=legendrank)
     return [top, bottom]

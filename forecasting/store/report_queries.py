@@ -41,6 +41,7 @@ class ReportTables:
     backtest_scores: pd.DataFrame | None = None
     backtest_year_end: pd.DataFrame | None = None
     tables: set[str] = field(default_factory=set)
+    members: ForecastFrames | None = None  # every model stored for the shown forecast's as_of
 
 
 class _Reader:
@@ -172,12 +173,15 @@ def read_report_tables(db_path: str | Path, as_of: date, through: date) -> Repor
                 """
             )
             forecast = _forecast(r, as_of, through)
-            cutoff = forecast.runs["as_of"].iloc[0] if forecast else as_of + timedelta(days=1)
+            shown = forecast.runs["as_of"].iloc[0] if forecast else None
+            members = None if shown is None else frames_from(r.con, shown)
+            cutoff = shown if shown is not None else as_of + timedelta(days=1)
             earlier_weeks, earlier_year_end = _earlier(r, cutoff)
             revisions, revisions_source = _revisions(r, through)
             return ReportTables(
                 publications=publications,
                 forecast=forecast,
+                members=members,
                 earlier_weeks=earlier_weeks,
                 earlier_year_end=earlier_year_end,
                 revisions=revisions,

@@ -31,7 +31,7 @@ def nightly_artifact(store: Path, summary: dict) -> None:
     if summary["failures"]:
         arrived = "unknown: " + "; ".join(summary["failures"])
     if summary["seeded"]:
-        arrived = f"no; the empty store was seeded from the bundled snapshot {summary['seeded']}"
+        arrived = f"yes: the empty store was seeded from the bundled snapshot {summary['seeded']}"
     index = Path(summary["index"]).resolve()
     status = "stale: " + "; ".join(summary["reasons"]) if summary["reasons"] else "fresh"
     lines = [

@@ -276,10 +276,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         for reason in summary["reasons"][len(summary["failures"]) :]:
             fail(f"stale: {reason}", ExitStatus.STALE)
         fc = summary["forecast"]
+        new = "yes" if summary["new_publication"] else "no"
+        if summary["seeded"]:
+            new = "yes (the bundled snapshot)"
         say(
             f"report written: {summary['index']} (figures to "
             f"{long_date(date.fromisoformat(summary['data_through']))}; new publication: "
-            f"{'yes' if summary['new_publication'] else 'no'}; forecast as of {fc['as_of']} "
+            f"{new}; forecast as of {fc['as_of']} "
             f"{'fitted' if fc['refitted'] else 'already held from the same publications'})"
         )
         return summary["status"]

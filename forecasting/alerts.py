@@ -373,7 +373,10 @@ def headline_figures(db: str | Path, reports_dir: str | Path) -> list[str]:
             f"{year_end['p90']:,.0f}."
         )
     index = (Path(reports_dir) / "index.html").resolve()
-    lines.append(f"Report: {index.as_uri()}")
+    if index.is_file():  # never a link to a page that was not written
+        lines.append(f"Report: {index.as_uri()}")
+    else:
+        lines.append(f"No report has been written yet in {index.parent}.")
     return lines
 
 

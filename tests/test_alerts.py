@@ -252,8 +252,15 @@ def test_headline_figures_carry_the_numbers(store_copy: Path, tmp_path: Path) ->
     assert "up 7% on 2025 (2,056)" in text
     assert "Latest day, 26 February 2026:" in text
     assert "Week ending 1 March 2026 so far (4 days)" in text
-    assert lines[-1] == f"Report: {(tmp_path / 'reports' / 'index.html').resolve().as_uri()}"
     assert "forecast" not in text  # none stored yet
+    # no report was written there: no link to a page that does not exist
+    assert "Report:" not in text and "file://" not in text
+    assert lines[-1] == f"No report has been written yet in {(tmp_path / 'reports').resolve()}."
+    index = tmp_path / "reports" / "index.html"
+    index.parent.mkdir()
+    index.write_text("<p>a report</p>", encoding="utf-8")
+    written = headline_figures(store_copy, tmp_path / "reports")
+    assert written[-1] == f"Report: {index.resolve().as_uri()}"
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ import shutil
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -137,6 +138,18 @@ def _artifact(key: str) -> str:
     return max(artifacts, key=lambda a: a.created).data
 
 
+def _run_logs(flow_run_id: Any) -> list[str]:
+    """The messages Prefect's API holds for one flow run (its tasks' included)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(
+            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
+        )
+    return [log.message for log in logs]
+
+
 def _created_at(db: Path) -> list:
     from forecasting.store import read_frame
 
@@ -227,7 +240,9 @@ def test_one_publication_failing_keeps_the_other(
 
 
 def test_empty_store_and_govuk_down_seeds_the_bundled_snapshot(
-    prefect_api: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    prefect_api: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from flows import pipeline
     from forecasting.bundled import SNAPSHOT_NAME
@@ -239,13 +254,20 @@ def test_empty_store_and_govuk_down_seeds_the_bundled_snapshot(
     state = pipeline.nightly(db=str(db), reports_dir=str(reports), return_state=True)
     summary = state.result()
     assert (state.name, summary["status"], summary["seeded"]) == ("Stale", 10, SNAPSHOT_NAME)
+    # seeding stored a publication the store did not hold: "new publication: yes", not "no"
+    assert summary["new_publication"] is True
+    logged = _run_logs(state.state_details.flow_run_id)
+    assert any(m.startswith("track record: ") for m in logged), logged
+    assert not any("track record: track record" in m for m in logged)
     assert summary["data_through"] == "2026-02-26"
     held = read_frame(db, "SELECT file_name, discovered_via FROM publications")
     assert held.to_dict("records") == [
         {"file_name": SNAPSHOT_NAME, "discovered_via": "bundled_snapshot"}
     ]
     assert (reports / "index.html").is_file()
-    assert "seeded from the bundled snapshot" in _artifact("crossings-nightly")
+    artifact = _artifact("crossings-nightly")
+    assert "seeded from the bundled snapshot" in artifact
+    assert "**New publication:** yes" in artifact
 
 
 def test_cli_run_bad_source_is_one_line_exit_2(

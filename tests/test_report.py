@@ -478,7 +478,7 @@ def test_backtest_tables_when_present(built: dict[str, Any], tmp_path: Path) -> 
     assert ">0.81</td>" in analysts and ">78%</td>" in analysts and ">60%</td>" in analysts
     assert ">4 weeks</td>" in analysts and ">56</td>" in analysts  # pinball in whole people
     assert ">0.78<" not in analysts and ">0.810<" not in analysts  # (the CSV keeps raw values)
-    assert "Same week last year <code>seasonal_naive</code>" in analysts
+    assert "Same week last year (<code>seasonal_naive</code>)" in analysts
     assert ">11%</td>" in analysts and ">50%</td>" in analysts  # year-end: mean APE, inside
     assert "repeating last week" not in page
     assert 'id="backtest-scores"' not in built["html"]  # absent tables: section left out

@@ -28,6 +28,7 @@ from report_store import (
 )
 
 from forecasting import report, store
+from forecasting.calendar import BadArgument
 from forecasting.frames import MILESTONE_COLUMNS
 from forecasting.ingest import ingest_source
 from forecasting.report import formats, series
@@ -97,11 +98,16 @@ def test_staleness_is_judged_against_the_page_date(base: Path, tmp_path: Path) -
     )
     nightly = _words(_page(base, tmp_path / "r", THROUGH))  # the nightly passes its own date
     assert "277 days before 30 November 2026" in nightly
-    may = _words(_page(base, tmp_path / "r", date(2026, 5, 3)))
+    # a page dated after the figures is refused (it would pass for a current one); a page of a
+    # store whose figures were old on the page's own date says so, judged on that date
+    with pytest.raises(BadArgument, match="after the last day with figures"):
+        _page(base, tmp_path / "r", date(2026, 5, 3))
+    assert not (tmp_path / "r" / "2026-05-03").exists()
+    may = report.stale_warning(THROUGH, TODAY, as_of=date(2026, 5, 3))
+    assert may is not None
     assert (
         "on 3 May 2026 the newest figures held ran only to 26 February 2026, 66 days earlier" in may
     )
-    assert "30 November" not in may.split("Generated")[0]
     february = _page(base, tmp_path / "r", date(2026, 2, 1))
     assert 'id="stale-warning"' not in february  # fresh on its own date, whatever today is
 

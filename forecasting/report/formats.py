@@ -122,7 +122,7 @@ def how_many_of(k: int, n: int, *, slack: float = 0.02) -> str:
 
 
 MODEL_LABELS = {
-    "ensemble": "The median of three models",
+    "ensemble": "Median of three models",
     "seasonal_naive": "Same week last year",
     "profile": "Seasonal profile",
     "prophet": "Prophet",

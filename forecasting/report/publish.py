@@ -19,9 +19,10 @@ from pathlib import Path
 
 from forecasting.errors import ReportError
 from forecasting.files import atomic_write
+from forecasting.operations import check_held_through
 from forecasting.report.data import load_report_data, validated_date
 from forecasting.report.overview import SUMMARY_FILE, index_rows, run_summary, runs_chart_svg
-from forecasting.report.page import OGL, environment, render_report
+from forecasting.report.page import OGL, environment, generated_on, render_report, stale_warning
 
 __all__ = ["write_report", "write_index"]
 
@@ -43,12 +44,25 @@ def _run_folders(reports_dir: Path) -> list[date]:
     return sorted(runs, reverse=True)
 
 
-def write_index(reports_dir: Path) -> Path:
+def write_index(
+    reports_dir: Path,
+    *,
+    figures_through: date | None = None,
+    stale_after_days: int = 8,
+    today: date | None = None,
+) -> Path:
     """Rewrite reports_dir/index.html: every run folder present, newest first, with its
-    headline figures and a chart of how they moved from run to run."""
+    headline figures and a chart of how they moved from run to run.
+
+    The index tells the same truth as the pages: the figures' last day (`figures_through`, the
+    store's last official day; else the newest run's), the stale warning when they are old,
+    and when it was generated."""
     reports_dir = Path(reports_dir)
     runs = _run_folders(reports_dir)
     rows = index_rows(reports_dir, runs)
+    if figures_through is None:
+        known = [r["summary"]["data_through"] for r in rows if r["summary"]]
+        figures_through = max(known) if known else None
     page = (
         environment()
         .get_template("index.html")
@@ -56,6 +70,11 @@ def write_index(reports_dir: Path) -> Path:
             title="Small boat crossings of the English Channel: reports",
             runs=rows,
             chart=runs_chart_svg(rows),
+            figures_through=figures_through,
+            stale=None
+            if figures_through is None
+            else stale_warning(figures_through, today or date.today(), stale_after_days),
+            generated_at=generated_on(),
             ogl=OGL,
         )
     )
@@ -99,6 +118,8 @@ def write_report(
     """
     if as_of is not None:
         as_of = validated_date(as_of, "as_of")
+        # a page dated after the figures would pass for a current one: refused, as `forecast` does
+        check_held_through(Path(db_path), as_of, forecast=False)
     if today is not None:
         today = validated_date(today, "today")
     reports_dir = Path(reports_dir)
@@ -112,5 +133,10 @@ def write_report(
     _write_or_fail(target, page, reports_dir)
     summary = json.dumps(run_summary(data), indent=1)
     _write_or_fail(folder / SUMMARY_FILE, summary, reports_dir)
-    write_index(reports_dir)
+    write_index(
+        reports_dir,
+        figures_through=data.newest_data_through,
+        stale_after_days=stale_after_days,
+        today=today,
+    )
     return target

@@ -11,6 +11,7 @@ a forecast dated 2030 that must never show, and milestone rows for the forecast 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -24,8 +25,11 @@ import pytest
 from report_store import save_payload
 
 from forecasting import store
+from forecasting.calendar import BadArgument
 from forecasting.frames import MILESTONE_COLUMNS
+from forecasting.operations import forecast_and_store
 from forecasting.report import write_report
+from forecasting.report.formats import how_many_of
 from forecasting.track_record import fill_track_record
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -213,8 +217,8 @@ def test_current_page_draws_offline_with_its_forecast_and_track_record(
         # the track record, in plain words, with the figures the store gives
         sentence = _text(page, "#track-sentence")
         assert (
-            f"Over the last {weeks} weeks, {round(10 * held / weeks)} in 10 weekly ranges "
-            f"held the real figure ({held} of {weeks})"
+            f"Over the last {weeks} weeks, {how_many_of(held, weeks)} weekly ranges "
+            "held the real figure"
         ) in sentence
         error = _text(page, "#track-error")
         assert f"off by about {round(ours):,} people" in error
@@ -260,12 +264,10 @@ def test_historical_pages_show_their_own_forecast_and_staleness(
     assert _overflow(page) <= 1
     page.close()
 
-    may = write_report(db, reports, date(2026, 5, 3), today=LATER)
-    page, _, _ = _open(browser, may, 1280)
-    warning = _text(page, "#stale-warning")
-    assert "on 3 May 2026 the newest figures held ran only to 26 February 2026, 66 days" in warning
-    assert "30 November" not in warning
-    page.close()
+    # a page dated after the figures would pass for a current one: refused, nothing written
+    with pytest.raises(BadArgument, match="after the last day with figures"):
+        write_report(db, reports, date(2026, 5, 3), today=LATER)
+    assert not (reports / "2026-05-03").exists()
 
     current = write_report(db, reports, today=LATER)
     page, _, _ = _open(browser, current, 1280)
@@ -299,3 +301,77 @@ def test_root_index_leads_to_latest(browser: Any, written: dict[str, Any]) -> No
     page.wait_for_url("**/reports/index.html")
     assert watch.errors == [] and watch.outside() == []
     page.close()
+
+
+@pytest.fixture(scope="module")
+def snapshot_reports(
+    tmp_path_factory: pytest.TempPathFactory, latest_store: Path
+) -> dict[str, Any]:
+    """What a new user sees: the bundled snapshot's release, the engine's forecast and its track
+    record (52 weekly forecasts fitted from it), read five weeks later (stale)."""
+    folder = tmp_path_factory.mktemp("snapshot-browser")
+    db = folder / "crossings.duckdb"
+    shutil.copy2(latest_store, db)
+    fill_track_record(db, THROUGH)
+    forecast_and_store(db, THROUGH)
+    reports = folder / "reports"
+    path = write_report(db, reports, today=date(2026, 4, 1))
+    return {"folder": folder, "db": db, "path": path, "index": reports / "index.html"}
+
+
+def _history_dates(db: Path) -> list[str]:
+    """Every stored production forecast of 2026 made from figures to 26 February or before."""
+    rows = store.read_frame(
+        db,
+        "SELECT DISTINCT as_of FROM forecasts WHERE production AND year = 2026 "
+        "AND as_of <= ? ORDER BY as_of",
+        [THROUGH],
+    )
+    return [d.date().isoformat() for d in pd.to_datetime(rows["as_of"])]
+
+
+def test_a_readers_check_of_the_snapshot_at_desktop_and_phone_widths(
+    browser: Any, snapshot_reports: dict[str, Any]
+) -> None:
+    path, index = snapshot_reports["path"], snapshot_reports["index"]
+    assert path.stat().st_size <= 6 * 1024 * 1024
+    shots = snapshot_reports["folder"]
+    for width in (1280, 390):
+        page, watch, _ = _open(browser, path, width)
+        assert watch.errors == [] and watch.outside() == [], (watch.errors, watch.outside())
+        charts = page.locator(".plotly-graph-div")
+        assert charts.count() >= 8
+        for i in range(charts.count()):
+            assert charts.nth(i).locator("svg.main-svg").count() > 0
+        why = _text(page, "#why-this-forecast")
+        assert "72% of the same weeks a year earlier" in why
+        assert "yet the projection ends below 2025's total" in why
+        assert page.locator("#why-members li").count() == 4
+        assert page.locator("#what-changed").count() == 1
+        assert "Stale data" in _text(page, "#stale-warning")
+        # the projection's history: one point per stored as-of date of the year
+        points = page.evaluate(
+            "document.getElementById('chart-projection-history').data"
+            ".find(t => (t.name || '').startsWith('Projected')).x"
+        )
+        assert points == _history_dates(snapshot_reports["db"])
+        # the weekly chart's ticks read the UK way ("30 Nov 2025"), never "Nov 30"
+        ticks = page.eval_on_selector_all(
+            "#chart-weekly .xtick text", "els => els.map(e => e.textContent)"
+        )
+        assert ticks and all(re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}", t) for t in ticks), ticks
+        assert _overflow(page) <= 1, f"page is {_overflow(page)}px wider than {width}px"
+        page.screenshot(path=str(shots / f"snapshot-report-{width}.png"), full_page=True)
+        page.close()
+
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        watch = _Watch(page)
+        page.goto(index.as_uri(), wait_until="load")
+        assert watch.errors == [] and watch.outside() == []
+        assert "Stale data" in _text(page, "#stale-warning")
+        assert "Home Office figures to 26 February 2026" in _text(page, "#figures-through")
+        assert "Generated on" in _text(page, "#generated")
+        assert _overflow(page) <= 1
+        page.screenshot(path=str(shots / f"snapshot-index-{width}.png"), full_page=True)
+        page.close()
+    print(f"screenshots: {shots}/snapshot-*.png")

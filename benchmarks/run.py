@@ -329,11 +329,21 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--release", type=Path, default=DEFAULT_RELEASE)
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
-    parser.add_argument("--only", choices=["ingest", "backfill", "commands"], action="append")
+    parser.add_argument(
+        "--only", choices=["ingest", "backfill", "commands", "report"], action="append"
+    )
     args = parser.parse_args()
     if not args.release.exists():
         sys.exit(f"benchmarks: no release at {args.release}; pass --release PATH")
     results: dict = {}
+    if args.only == ["report"]:  # `crossings report` against main: benchmarks/report_compare.py
+        from report_compare import bench_report, markdown, write_section
+
+        with tempfile.TemporaryDirectory(prefix="crossings-bench-") as tmp:
+            text = markdown(bench_report(args.release, Path(tmp), args.repeats))
+        write_section(args.out, text)
+        print(text)
+        return
     with tempfile.TemporaryDirectory(prefix="crossings-bench-") as tmp:
         work = Path(tmp)
         wanted = args.only or ["ingest", "backfill", "commands"]

@@ -188,8 +188,20 @@ def load_report_data(db_path: Path, as_of: date | None = None) -> ReportData:
         ].reset_index(drop=True),
         backtest_scores=tables.backtest_scores,
         backtest_year_end=tables.backtest_year_end,
-        previous_daily=(
-            pd.DataFrame() if previous is None else store.read_as_of(db_path, previous).daily
-        ),
+        previous_daily=_known_on(db_path, previous, read, held),
         current=requested is None or requested == newest,
     )
+
+
+def _known_on(
+    db_path: Path, day: date | None, read: store.AsOfRead, held: pd.DataFrame
+) -> pd.DataFrame:
+    """The daily figures as known on `day` (the last forecast's date; empty without one).
+
+    With a single publication held, that is it cut at `day` (the store's own rule when no
+    publication had ended by then), so the page reads nothing twice; otherwise the store's."""
+    if day is None:
+        return pd.DataFrame()
+    if len(held) == 1 and list(held["sha256"]) == list(read.publications):
+        return read.daily[[d <= day for d in read.daily["date"]]].reset_index(drop=True)
+    return store.read_as_of(db_path, day).daily

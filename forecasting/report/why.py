@@ -10,7 +10,7 @@ against the charts on the same page.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 
@@ -69,23 +69,22 @@ class RestOfYear:
 def rest_of_year(daily: pd.DataFrame, through: date, target: float, ytd: int) -> RestOfYear:
     """People needed from the day after `through` to 31 December to pass `target`, and the most
     that arrived in that same stretch of any earlier year whose figures cover it."""
-    end = date(through.year, 12, 31)
-    weeks_left = (end - through).days / 7
+    weeks_left = (date(through.year, 12, 31) - through).days / 7
     days = pd.to_datetime(daily["date"])
-    best, best_year = None, None
-    for year in sorted({d.year for d in days if d.year < through.year}):
-        start = _same_day(year, through) + timedelta(days=1)
-        if days.min().date() > start or days.max().date() < date(year, 12, 31):
-            continue
-        inside = (days.dt.date >= start) & (days.dt.date <= date(year, 12, 31))
-        total = int(daily.loc[inside.to_numpy(), "migrants_arrived"].sum())
-        if best is None or total > best:
-            best, best_year = total, year
+    month, day = days.dt.month, days.dt.day
+    after = (month > through.month) | ((month == through.month) & (day > through.day))
+    earlier = days.dt.year < through.year
+    # only years whose figures run from before that day to 31 December
+    first = days.iloc[0]
+    whole = [
+        y
+        for y in range(first.year, through.year)
+        if (first.month, first.day) <= (through.month, through.day) or y > first.year
+    ]
+    sums = daily["migrants_arrived"][(after & earlier).to_numpy()].groupby(days.dt.year).sum()
+    sums = sums[sums.index.isin(whole)]
+    best, best_year = (None, None) if sums.empty else (int(sums.max()), int(sums.idxmax()))
     return RestOfYear(max(int(target) + 1 - ytd, 0), weeks_left, best, best_year)
-
-
-def _same_day(year: int, day: date) -> date:
-    return date(year, day.month, min(day.day, 28) if day.month == 2 else day.day)
 
 
 @dataclass(frozen=True)

@@ -48,13 +48,18 @@ def _year_lines(cumulative: pd.DataFrame) -> list[go.Scatter]:
     others = [y for y in years if y not in {this_year, this_year - 1, record}]
     other_label = "Other years" if len(others) > 1 else str(others[0]) if others else ""
     lines = []
+    days = pd.to_datetime(cumulative["date"])
+    on_one_axis = ("2000-" + days.dt.strftime("%m-%d")).to_numpy()  # as `on_2000`, vectorised
+    said = days.dt.strftime("%-d %b %Y").to_numpy()
     for year in years:
-        rows = cumulative[cumulative["year"] == year]
+        chosen = (cumulative["year"] == year).to_numpy()
+        rows = cumulative[chosen]
         grey = year in others
         lines.append(
             go.Scatter(
-                x=[on_2000(d).isoformat() for d in rows["date"]],
-                y=rows["cumulative"].tolist(),
+                # arrays, not lists: plotly checks an array at once, a list value by value
+                x=on_one_axis[chosen],
+                y=rows["cumulative"].to_numpy(),
                 name=other_label if grey else str(year),
                 legendgroup="others" if grey else str(year),
                 showlegend=not grey or year == others[-1],
@@ -62,7 +67,7 @@ def _year_lines(cumulative: pd.DataFrame) -> list[go.Scatter]:
                 legendrank=1000 if grey else 100 + (this_year - year),
                 mode="lines",
                 line=_year_style(year, this_year, this_year - 1, record),
-                customdata=[f"{d.day} {d:%b %Y}" for d in rows["date"]],
+                customdata=said[chosen],
                 hovertemplate="%{customdata}: %{y:,}<extra>" + str(year) + "</extra>",
             )
         )

@@ -87,8 +87,7 @@ def key_figures(data: ReportData) -> list[dict[str, str]]:
     return cards
 
 
-def _passed_on(daily: pd.DataFrame, year: int, threshold: float) -> date | None:
-    cumulative = series.cumulative_by_year(daily)
+def _passed_on(cumulative: pd.DataFrame, year: int, threshold: float) -> date | None:
     rows = cumulative[(cumulative["year"] == year) & (cumulative["cumulative"] > threshold)]
     return None if rows.empty else rows["date"].iloc[0]
 
@@ -133,6 +132,7 @@ def milestone_rows(data: ReportData, fc: ForecastView) -> list[dict[str, str]]:
     if "year" in m:
         m = m[m["year"] == fc.year]
     observed = int(data.ytd.table["migrants_arrived"].iloc[-1])
+    cumulative = series.cumulative_by_year(data.read.daily)
     rows = []
     records = m.sort_values("threshold").to_dict("records")
     kinds: dict[float, list[tuple[str, Any]]] = {}
@@ -146,7 +146,7 @@ def milestone_rows(data: ReportData, fc: ForecastView) -> list[dict[str, str]]:
         seen.add(threshold)
         label = _milestone_label(kinds[threshold], threshold)
         if observed > threshold:
-            on = _passed_on(data.read.daily, fc.year, threshold)
+            on = _passed_on(cumulative, fc.year, threshold)
             passed = f"passed on {short_date(on)}" if on else "passed"
             rows.append(
                 {

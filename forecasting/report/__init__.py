@@ -7,9 +7,11 @@ chart's data as a CSV `data:` link) and asks nothing of the network.
 The headline and the year-to-date curve come from `forecasting.ytd`, the same code as
 `crossings ytd`, so the report and the command agree to the person.
 
-Modules: `data` (what the report reads, through `forecasting.store.report_queries`), `series`
-(each chart's frame), `figures` (Plotly), `charts` (chart + caption + CSV), `page` (prose and
-rendering), `publish` (atomic files and the index).
+Where each section of the page gets its numbers: `contents` (one list, one function per section).
+Modules: `data` (what the report reads, through `forecasting.store.report_queries`), `why` and
+`changes` (the reasoning and what changed, from the stored forecasts), `series` (each chart's
+frame), `figures` (Plotly), `charts` (chart + caption + CSV), `page` (rendering), `publish`
+(atomic files and the index).
 """
 
 from forecasting.errors import ReportError

@@ -63,7 +63,11 @@ class WhatChanged:
                 "no week the earlier forecast covered has ended since, so the move comes from "
                 "the days of the week in progress and the models' refit on them"
             )
-        weeks = "week" if self.weeks_compared == 1 else f"{self.weeks_compared} weeks"
+        weeks = (
+            "week that has"
+            if self.weeks_compared == 1
+            else f"{self.weeks_compared} weeks that have"
+        )
         direction = "above" if self.arrived > self.expected else "below"
         if round(self.arrived) == round(self.expected):
             direction = "in line with"

@@ -496,6 +496,9 @@ def test_first_run_offline_writes_the_report_from_the_bundled_snapshot(tmp_path:
     assert "Traceback" not in run.stdout + run.stderr
     assert len(printed) <= 6, printed
     assert any(fragment in line and SNAPSHOT_NAME in line for line in printed), printed
+    # the snapshot it seeded is a new publication for this store: the report line agrees
+    assert "new publication: yes (the bundled snapshot)" in run.stdout, run.stdout
+    assert "new publication: no" not in run.stdout
     assert any("GOV.UK could not be reached" in line and INGEST_HINT in line for line in printed)
     assert (cwd / "reports" / "index.html").is_file()
     page = (cwd / "reports" / "2026-02-26" / "index.html").read_text(encoding="utf-8")

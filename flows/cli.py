@@ -30,11 +30,13 @@ from flows.commands import (
     cmd_ytd,
     fail,
     failure,
+    say,
     stopped,
 )
 from flows.runtime import Terminated, reap_children, stop_on_signals
 from forecasting.calendar import check_as_of, parse_every
 from forecasting.errors import BadInput, ExitStatus
+from forecasting.notices import send_notices_to
 from forecasting.settings import Settings
 
 __all__ = ["main", "build_parser"]
@@ -269,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
     except ValueError as exc:  # a malformed CROSSINGS_* number, named
         return fail(str(exc), ExitStatus.BAD_INPUT)
+    # A wait for the store is said on the terminal at once, even while a flow logs to a file.
+    send_notices_to(lambda line: say(line, err=True))
     # SIGTERM and SIGHUP unwind like Ctrl-C; whatever the command started is stopped on the way
     # out. The store's transactions and the report's atomic writes keep the last good state.
     with stop_on_signals(), reap_children():

@@ -33,6 +33,7 @@ __all__ = [
     "cmd_run",
     "cmd_backfill",
     "fail",
+    "say",
     "stopped",
     "failure",
 ]
@@ -79,6 +80,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     db, raw = Path(args.db or settings.db), Path(args.raw_dir or settings.raw_dir)
     failures: list[str] = []
     if args.source:
+        from forecasting.batch import skipped_files
+
+        for skipped in skipped_files(args.source):
+            say(one_line(skipped.describe(), LONG))
         outcomes = ops.ingest_many(db, args.source, raw_dir=raw, settings=settings)
     else:
         got = ops.ingest_govuk(db, raw_dir=raw, settings=settings)
@@ -251,6 +256,15 @@ def _in_flow_run(command: str, settings: Settings, body: Callable[[], int]) -> i
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from forecasting.batch import check_sources, skipped_files
+
+    source = args.source or settings.source
+    sources = [source] if source else []
+    for skipped in skipped_files(sources):
+        say(one_line(skipped.describe(), LONG))
+    # Every argument checked before paying for Prefect's start-up (the horizon, as parsed).
+    check_sources(sources, settings.govuk_url)
+
     def body() -> int:
         from flows.pipeline import nightly
 
@@ -259,7 +273,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         summary = cast(
             dict[str, Any],
             nightly(
-                source=args.source or settings.source,
+                source=source,
                 db=str(args.db or settings.db),
                 reports_dir=str(args.reports_dir or settings.reports_dir),
                 raw_dir=str(args.raw_dir or settings.raw_dir),

@@ -78,14 +78,11 @@ def ingest_source(
 def _ingest_url(
     db_path: str | Path, url: str, raw_dir: Path, today: date | None, settings: Settings
 ) -> store.IngestOutcome:
+    from forecasting.batch import check_url
     from forecasting.sources.fetch import download
-    from forecasting.sources.http import AllowedHosts, Http
+    from forecasting.sources.http import Http
 
-    refusal = AllowedHosts(settings.govuk_url).refusal(url)
-    if not refusal and not url.isascii():
-        refusal = "the URL has characters that are not plain ASCII (percent-encode them)"
-    if refusal:
-        raise BadInput(url, f"{refusal}; download it yourself and use --source PATH")
+    check_url(url, settings.govuk_url)
     held = set(store.held_publications(db_path)["sha256"])
     with Http(
         settings.govuk_url,

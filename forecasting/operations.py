@@ -12,7 +12,7 @@ flow that owns the run) holds the DuckDB file only for the moment it writes.
 
 from __future__ import annotations
 
-import re
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from forecasting.batch import expand_sources, is_url, publication_order, skipped_files
 from forecasting.calendar import (
     BadArgument,
     Step,
@@ -370,44 +371,6 @@ def protocol_and_store(
 # ---------------------------------------------------------------------------------------------
 # Ingest
 
-PUBLICATION_SUFFIXES = (".ods", ".html", ".htm")
-_REISSUE = re.compile(r"_v(\d+)$", re.IGNORECASE)
-
-
-def _is_url(source: str) -> bool:
-    return source.startswith(("http://", "https://"))
-
-
-def publication_order(path: Path) -> tuple[date, int, str]:
-    """Sort key: the release date in the name (a saved page: its capture day), then reissue."""
-    from forecasting.sources.release import released_on_from_name
-
-    day = released_on_from_name(path.name)
-    if day is None:
-        try:
-            day = date.fromisoformat(path.stem[:10])
-        except ValueError:
-            day = date.max  # undated names last, in name order
-    reissue = _REISSUE.search(path.stem)
-    return day, int(reissue.group(1)) if reissue else 1, path.name
-
-
-def expand_sources(sources: list[str]) -> list[Path]:
-    """Files as given, folders as the publications in them, all in publication order."""
-    paths: list[Path] = []
-    for source in sources:
-        path = Path(source)
-        if path.is_dir():
-            # Anything named like a publication is read, so what is not a regular file is
-            # refused by the reader, as it would be on its own.
-            found = [p for p in path.iterdir() if p.suffix.lower() in PUBLICATION_SUFFIXES]
-            if not found:
-                raise BadInput(source, "the folder holds no .ods or .html publications")
-            paths += found
-        else:
-            paths.append(path)
-    return sorted(dict.fromkeys(paths), key=publication_order)
-
 
 def ingest_many(
     db: Path, sources: list[str], *, raw_dir: Path, settings: Settings | None = None
@@ -420,11 +383,13 @@ def ingest_many(
     from forecasting.ingest import ingest_source, read_source
     from forecasting.store import ingest_all
 
-    urls = [s for s in sources if _is_url(s)]
+    urls = [s for s in sources if is_url(s)]
     if urls:
         if len(sources) > 1:
             raise BadInput(urls[0], "a URL is ingested on its own, not with other sources")
         return [ingest_source(db, urls[0], raw_dir=raw_dir, settings=settings)]
+    for skipped in skipped_files(sources):  # said in a flow's log; the commands print them
+        logging.getLogger("crossings.ingest").info("%s", skipped.describe())
     releases = [(read_source(path), str(path.resolve())) for path in expand_sources(sources)]
     return ingest_all(db, releases)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from forecasting.freshness import freshness
 from forecasting.settings import Settings
 from forecasting.store import alert_reads as store_alerts
 
@@ -284,29 +285,33 @@ def _ytd_record(daily: pd.DataFrame, previous_through: date) -> list[Alert]:
     ]
 
 
-def quiet_alerts(freshness: pd.DataFrame, today: date, settings: Settings) -> list[Alert]:
+def quiet_alerts(sources: pd.DataFrame, today: date, settings: Settings) -> list[Alert]:
     """A source that has published nothing new for longer than its threshold."""
     limits = {
         "last_7_days": settings.quiet_page_days,
         "weekly_release": settings.quiet_release_days,
     }
     alerts = []
-    for row in freshness.itertuples(index=False):
+    for row in sources.itertuples(index=False):
         limit = limits.get(row.kind)
         last = _as_date(row.last_published)
-        if limit is None or last is None or (today - last).days <= limit:
+        if limit is None or last is None:
+            continue
+        judged = freshness(last, today, limit)  # the one staleness rule, on the source's date
+        if not judged.stale:
             continue
         name = SOURCE_NAMES[row.kind]
         what = "daily last-7-days page" if name == "page" else "weekly release"
         stamp = "'updated' stamp" if name == "page" else "release date"
+        through = _as_date(row.data_through)  # None: only held-back ones of this kind
+        figures = f"; its figures run to {_day(through)}" if through else ""
         alerts.append(
             Alert(
                 f"quiet:{name}:{last.isoformat()}",
                 "quiet",
-                f"no new {what} for {(today - last).days} days",
+                f"no new {what} for {judged.age_days} days",
                 f"The source has gone quiet: the newest {what} held has the {stamp} "
-                f"{_day(last)}, {(today - last).days} days ago (alert after {limit}); its "
-                f"figures run to {_day(_stored_date(row.data_through))}.",
+                f"{_day(last)}, {judged.age_days} days ago (alert after {limit}){figures}.",
             )
         )
     return alerts

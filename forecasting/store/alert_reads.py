@@ -138,17 +138,19 @@ def source_freshness(db_path: str | Path) -> pd.DataFrame:
 
     The page's own "updated" stamp (govuk:updated-at, whose London date is `released_on`) counts,
     not when we fetched it, so a page that keeps being served unchanged still ages. Where a
-    publication has no date of its own, the day after its data ends stands in.
+    publication has no date of its own, the day after its data ends stands in. A release held
+    back for review was published (the source is not quiet) but its figures are not official:
+    `data_through` is the last official day of that kind, as `reads.last_official_day` counts.
     Columns: kind, last_published, data_through.
     """
     sql = """
         SELECT kind, max(coalesce(released_on, data_through + 1)) AS last_published,
-               max(data_through) AS data_through
-        FROM publications GROUP BY kind ORDER BY kind
+               max(data_through) FILTER (WHERE NOT {held}) AS data_through
+        FROM publications p GROUP BY kind ORDER BY kind
     """
     return _read(
         db_path,
-        lambda con: con.execute(sql).df(),
+        lambda con: con.execute(sql.format(held=_held(con))).df(),
         pd.DataFrame(columns=["kind", "last_published", "data_through"]),
     )
 

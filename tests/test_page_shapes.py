@@ -117,6 +117,26 @@ def test_an_unreadable_day_is_left_out_and_named_the_others_kept(page_paths, bro
     assert page.repairs[-1].startswith("The page gives no figures for 24 February 2026")
 
 
+def test_a_day_left_out_is_named_by_ingest_and_kept_in_the_store(page_paths, tmp_path, crossings):
+    """`crossings ingest --source PAGE`: the other days stored, the day left out named on the
+    command's line and in the page's record (`publications.repairs`)."""
+    from forecasting import store
+
+    html = _capture(page_paths, "2026-02-28")
+    good = markdown_row(["24 February 2026", "74", "1", "0", ""])
+    page = tmp_path / "2026-02-28.html"
+    page.write_text(table_as_markdown_text(html).replace(good, "|# 24 February 2026 | |"))
+    db = tmp_path / "crossings.duckdb"
+    run = crossings(["ingest", "--source", page, "--db", db])
+    assert run.status == 0, run.stderr
+    (line,) = run.stdout.splitlines()
+    assert "stored" in line and "Left out a row that cannot be read" in line
+    assert "(24 February 2026)" in line
+    held = store.read_frame(db, "SELECT repairs, daily_rows FROM publications")
+    assert held["daily_rows"].tolist() == [6]
+    assert any("24 February 2026" in r and "Left out" in r for r in held["repairs"][0])
+
+
 def test_lines_that_are_not_rows_are_ignored(page_paths):
     html = _capture(page_paths, "2026-02-28")
     junk = ["| | | | | |", "|:--|--:|", "| Source: Home Office |", "Figures are provisional.",

@@ -36,6 +36,7 @@ class IngestOutcome:
     is_latest: bool  # True when this publication now gives the latest figures
     revised_days: int  # days whose figures differ from the official publication before it
     held_reason: str | None = None  # set when it rewrites history: held back for review
+    repairs: tuple[str, ...] = ()  # how a page was read: rows left out, years repaired...
 
     @property
     def held(self) -> bool:
@@ -53,7 +54,8 @@ class IngestOutcome:
                 f"official: crossings accept {self.sha256[:12]}"
             )
         role = "now the latest" if self.is_latest else "kept as history (a newer one is held)"
-        return f"{self.file_name}: stored, {through}, {role}{revised}"
+        read = f"; as read: {' '.join(self.repairs)}" if self.repairs else ""
+        return f"{self.file_name}: stored, {through}, {role}{revised}{read}"
 
 
 def ingest(db_path: str | Path, release: Any, *, source: str) -> IngestOutcome:
@@ -107,6 +109,7 @@ def _store_one(con: duckdb.DuckDBPyConnection, release: Any, source: str) -> Ing
     return IngestOutcome(
         release.file_name, release.sha256, True, release.kind, release.data_through,
         bool(is_latest) and reason is None, int(revised_days), reason,
+        tuple(str(r) for r in (release.provenance or {}).get("repairs") or []),
     )  # fmt: skip
 
 

@@ -19,8 +19,6 @@ import pytest
 from govuk_calendar import EVENTS, plan
 from soak_nights import Soak
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
 FIRST_NIGHT = date(2026, 1, 5)  # a Monday: the Friday before it is the first release held
 NIGHTS = 15
 
@@ -35,6 +33,8 @@ def test_plan_places_every_event_once_in_fifteen_nights() -> None:
     assert revision.weekday() == 4 and reissue.weekday() == 5
 
 
+@pytest.mark.integration  # nights of the nightly run against a Prefect API
+@pytest.mark.slow
 def test_fifteen_nights_each_end_as_documented(prefect_api: str, tmp_path: Path) -> None:
     soak = Soak(tmp_path, plan(FIRST_NIGHT, NIGHTS))
     results = soak.run()

@@ -28,6 +28,7 @@ __all__ = [
     "ISO_DATE_PATTERN",
     "Step",
     "london_today",
+    "london_now",
     "week_ending",
     "weekly_totals",
     "complete_year_totals",
@@ -58,9 +59,20 @@ class BadArgument(BadInput, ValueError):
     Python code that already expects one."""
 
 
+def london_now() -> datetime:
+    """Now in London, on the day CROSSINGS_TODAY sets when it is set (the clock's time of day)."""
+    from forecasting.settings import simulated_today
+
+    now = datetime.now(LONDON)
+    day = simulated_today()
+    return now if day is None else datetime.combine(day, now.timetz())
+
+
 def london_today() -> date:
-    """Today in the Home Office's time zone: 'after today' is judged against this."""
-    return datetime.now(LONDON).date()
+    """Today in the Home Office's time zone: the one place "today" comes from. 'After today',
+    staleness, alerts and the report's date are judged against it; CROSSINGS_TODAY=YYYY-MM-DD
+    runs as if it were that day (replays, tests, the soak in benchmarks/soak.py)."""
+    return london_now().date()
 
 
 def long_date(day: date) -> str:

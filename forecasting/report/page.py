@@ -8,11 +8,12 @@ JSON drawn by the page's own small loader, with plotly.js inlined once: nothing 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from forecasting.calendar import london_now, london_today
 from forecasting.errors import ReportError
 from forecasting.freshness import freshness
 from forecasting.report.analysts import analysts_context
@@ -123,7 +124,7 @@ def render_report(data: ReportData, *, stale_after_days: int = 8, today: date | 
     """The report page as one HTML string (plotly.js inlined once, nothing fetched)."""
     from markupsafe import Markup
 
-    today = today or date.today()
+    today = today or london_today()
     env = environment()
     charts = build_charts(data, env.get_template("captions.html").module)
     return env.get_template("report.html").render(
@@ -145,7 +146,7 @@ def render_report(data: ReportData, *, stale_after_days: int = 8, today: date | 
         **analysts_context(data),
         **provenance_context(data),
         ogl=OGL,
-        generated_at=datetime.now(UTC).strftime("%d %B %Y %H:%M UTC"),
+        generated_at=london_now().astimezone(UTC).strftime("%d %B %Y %H:%M UTC"),
         plotly_js=Markup(_plotly_js()),
         plot_config=Markup(script_safe(json.dumps(PLOT_CONFIG))),
     )

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, NoReturn
 
+from flows.children import reap_children
 from flows.commands import (
     cmd_accept,
     cmd_backfill,
@@ -32,7 +33,7 @@ from flows.commands import (
     failure,
     stopped,
 )
-from flows.runtime import Terminated, reap_children, stop_on_signals
+from flows.signals import Terminated, stop_on_signals
 from forecasting.calendar import check_as_of, parse_every
 from forecasting.errors import BadInput, ExitStatus
 from forecasting.settings import Settings
@@ -62,7 +63,7 @@ def _parse_date(text: str) -> date:
 
 
 def _parse_horizon(text: str) -> int:
-    from forecasting.operations import check_horizon  # light: pandas only when it runs
+    from forecasting.operations.checks import check_horizon  # light: pandas only when it runs
 
     try:
         weeks = int(text)

@@ -1,4 +1,4 @@
-"""What each `crossings` subcommand does: a thin layer over `forecasting.operations`.
+"""What each `crossings` subcommand does: a thin layer over `forecasting.operations`' jobs.
 
 `flows/cli.py` parses the arguments and calls these; each takes the parsed arguments and the
 Settings read once at start, prints its own lines (the command's output stays on the terminal
@@ -16,7 +16,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
-from flows.runtime import stopped_by, terminal
+from flows.log_file import terminal
+from flows.signals import stopped_by
 from forecasting.calendar import BadArgument, long_date
 from forecasting.errors import ExitStatus, one_line
 from forecasting.settings import Settings
@@ -58,7 +59,7 @@ def stopped(signum: int) -> int:
 
 def failure(command: str, exc: BaseException) -> int:
     """One line for an exception: its own text for an expected failure, else named as a bug."""
-    from forecasting.operations import exit_status_of
+    from forecasting.operations.status import exit_status_of
 
     signum = stopped_by()
     if signum is not None:  # whatever surfaced, a signal stopped the command
@@ -74,7 +75,7 @@ def failure(command: str, exc: BaseException) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from forecasting import operations as ops
+    from forecasting.operations import ingest as ops
 
     db, raw = Path(args.db or settings.db), Path(args.raw_dir or settings.raw_dir)
     failures: list[str] = []
@@ -93,7 +94,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ytd(args: argparse.Namespace, settings: Settings) -> int:
-    from forecasting.operations import check_held_through
+    from forecasting.operations.checks import check_held_through
     from forecasting.store import latest_daily
     from forecasting.ytd import format_ytd_table, year_to_date
 
@@ -123,7 +124,7 @@ def _write_json(payload: dict, output: str | None) -> None:
 
 
 def cmd_forecast(args: argparse.Namespace, settings: Settings) -> int:
-    from forecasting.operations import forecast_and_store
+    from forecasting.operations.forecast import forecast_and_store
 
     outcome = forecast_and_store(
         Path(args.db or settings.db),
@@ -138,7 +139,8 @@ def cmd_forecast(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
-    from forecasting import operations as ops
+    from forecasting.operations import backtest as ops
+    from forecasting.operations.checks import check_backtest
 
     db = Path(args.db or settings.db)
     if args.protocol:
@@ -155,7 +157,7 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
         return ExitStatus.OK
     if args.start is None or args.end is None:
         raise BadArgument("--start/--end", "give both, or --protocol")
-    ops.check_backtest(db, args.start, args.end, args.every, args.models, args.horizon_weeks)
+    check_backtest(db, args.start, args.end, args.every, args.models, args.horizon_weeks)
     with _progress_bar("backtest") as progress:
         outcome = ops.backtest_and_store(
             db,
@@ -237,7 +239,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 def _in_flow_run(command: str, settings: Settings, body: Callable[[], int]) -> int:
     """Run `body` with Prefect's log in a file (its path printed last) and a temporary API."""
-    from flows.runtime import log_to_file, new_log_path, shared_api
+    from flows.log_file import log_to_file, new_log_path
+    from flows.prefect_server import shared_api
 
     log = new_log_path(settings.log_dir, command)
     try:
@@ -288,14 +291,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
-    from forecasting.operations import check_backfill
+    from forecasting.operations.checks import check_backfill
 
     db = Path(args.db or settings.db)
     # Every check before paying for Prefect's start-up.
     check_backfill(db, args.start, args.end, args.every, args.models, args.horizon_weeks)
 
     def body() -> int:
-        from flows.pipeline import backfill, progress_to
+        from flows.backfill import backfill, progress_to
 
         with _progress_bar("backfill") as progress, progress_to(progress):
             summary = backfill(

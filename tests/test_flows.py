@@ -281,7 +281,7 @@ def test_cli_run_bad_source_is_one_line_exit_2(
 def test_backfill_stores_one_forecast_per_week_and_skips_held(
     prefect_api: None, store: Path
 ) -> None:
-    from flows.pipeline import backfill, progress_to
+    from flows.backfill import backfill, progress_to
 
     ticks: list[tuple[int, int]] = []
     with progress_to(lambda done, total, what: ticks.append((done, total))):
@@ -321,7 +321,7 @@ def test_dask_backfill_matches_default_runner(
     """Seeded fits on a Dask cluster of processes store exactly what threads store."""
     from distributed import LocalCluster
 
-    from flows.pipeline import backfill
+    from flows.backfill import backfill
 
     threads_db, dask_db = tmp_path / "threads.duckdb", tmp_path / "dask.duckdb"
     shutil.copy(held_store, threads_db)

@@ -10,9 +10,10 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture, as_completed
@@ -26,9 +27,14 @@ from forecasting import fits
 from forecasting.calendar import EVERY_PATTERN
 from forecasting.errors import BadInput, StoreError, one_line
 from forecasting.frames import ForecastFrames
+from forecasting.horizon import HORIZON_WEEKS
 from forecasting.operations.as_of_reader import AsOfReader
 from forecasting.operations.checks import check_backfill
-from forecasting.store import forecast_covers, held_forecasts
+from forecasting.operations.results import BackfillResult
+from forecasting.store import HeldIf, forecasts_held
+
+if TYPE_CHECKING:
+    from forecasting.store import AsOfRead
 
 __all__ = ["backfill", "make_task_runner", "progress_to", "TASK_RUNNERS"]
 
@@ -65,7 +71,7 @@ def make_task_runner(
         return ProcessPoolTaskRunner(max_workers=workers)
     if kind == "dask":
         try:
-            from prefect_dask import DaskTaskRunner
+            from prefect_dask.task_runners import DaskTaskRunner
         except ImportError:
             raise BadInput(
                 "--task-runner", "dask needs prefect-dask: pip install 'channel-crossings[dask]'"
@@ -93,13 +99,13 @@ def backfill(
     every: Annotated[str, Field(pattern=EVERY_PATTERN)] = "1W",
     models: list[str] | None = None,
     db: str | None = None,
-    horizon_weeks: int = 13,
+    horizon_weeks: int = HORIZON_WEEKS,
     with_report: bool = False,
     reports_dir: str | None = None,
     task_runner: str = "threads",
     dask_address: str | None = None,
     force: bool = False,
-) -> dict:
+) -> BackfillResult:
     """A forecast as of each date from start to end (both included) every `every`.
 
     Fits run in parallel on the chosen task runner, a few dates per task; this flow is the only
@@ -121,49 +127,58 @@ def backfill(
     runner = (task_runner, dask_address)
     failures = _fit_and_store(store, reads, names, horizon_weeks, runner, done=len(skipped))
     failed_dates = sum(n for _, n in failures)
-    summary = {
-        "dates": [d.isoformat() for d in dates],
-        "fitted": len(todo) - failed_dates,
-        "skipped": len(skipped),
-        "failed": [text for text, _ in failures],
-        "task_runner": task_runner,
-        "seconds": round(time.perf_counter() - started, 1),
-    }
+    summary = BackfillResult(
+        dates,
+        len(todo) - failed_dates,
+        len(skipped),
+        [text for text, _ in failures],
+        task_runner,
+        round(time.perf_counter() - started, 1),
+    )
     if with_report and not failures:
         reports = reports_dir or str(settings.reports_dir)
-        summary["report"] = report(as_of=end, db=str(store), reports_dir=reports)
+        page = report(as_of=end, db=str(store), reports_dir=reports)
+        summary = replace(summary, report=page)
     backfill_artifact(summary, start, end, every, names)
     if failures:
         raise RuntimeError(
             f"{failed_dates} of {len(todo)} fits failed (the rest are stored): {failures[0][0]}"
         )
-    logger.info("backfill stored %d as-of forecasts in %.1f s", len(todo), summary["seconds"])
+    logger.info("backfill stored %d as-of forecasts in %.1f s", len(todo), summary.seconds)
     return summary
 
 
 def _to_fit(
     store: Path, dates: list[date], end: date, names: list[str], horizon_weeks: int, force: bool
-) -> tuple[dict[date, Any], list[date]]:
+) -> tuple[dict[date, AsOfRead], list[date]]:
     """The figures as known on each date still to fit, and the dates already held from the same
     publications (one store read per span of publications, one query for what is held)."""
     reader = AsOfReader(store, end)
-    held = {} if force else held_forecasts(store, dates, horizon_weeks)
-    reads: dict[date, Any] = {}
-    skipped: list[date] = []
+    reads: dict[date, AsOfRead] = {}
     for d in dates:
         read = reader.read(d)
         if read.daily.empty:
             raise StoreError(f"{store}: no figures on or before {d}; ingest releases first")
-        if forecast_covers(held.get(d, {}), read.publications, names):
-            skipped.append(d)
-        else:
-            reads[d] = read
-    return reads, skipped
+        reads[d] = read
+    held = (
+        set()
+        if force
+        else forecasts_held(
+            store,
+            dates,
+            HeldIf.SAME_PUBLICATIONS,
+            publications={d: read.publications for d, read in reads.items()},
+            models=names,
+            horizon_weeks=horizon_weeks,
+        )
+    )
+    skipped = [d for d in dates if d in held]
+    return {d: read for d, read in reads.items() if d not in held}, skipped
 
 
 def _fit_and_store(
     store: Path,
-    reads: dict[date, Any],
+    reads: dict[date, AsOfRead],
     names: list[str],
     horizon_weeks: int,
     runner: tuple[str, str | None],

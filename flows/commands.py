@@ -12,15 +12,17 @@ import importlib
 import json
 import signal
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from flows.log_file import terminal
 from flows.signals import stopped_by
-from forecasting.calendar import BadArgument, long_date
-from forecasting.errors import ExitStatus, one_line
+from forecasting.calendar import long_date
+from forecasting.errors import BadArgument, ExitStatus, one_line
 from forecasting.settings import Settings
+
+if TYPE_CHECKING:
+    from forecasting.operations.results import NightResult
 
 __all__ = [
     "cmd_ingest",
@@ -115,7 +117,7 @@ def _write_text(text: str, output: str) -> None:
     atomic_write(Path(output), text)  # a reader never sees half a file
 
 
-def _write_json(payload: dict, output: str | None) -> None:
+def _write_json(payload: dict[str, Any], output: str | None) -> None:
     text = json.dumps(payload, indent=2) + "\n"
     if not output:
         terminal()[0].write(text)
@@ -145,15 +147,14 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     db = Path(args.db or settings.db)
     if args.protocol:
         with _progress_bar("protocol") as progress:
-            tables, run_ids = ops.protocol_and_store(
+            protocol = ops.protocol_and_store(
                 db,
                 models=args.models,
                 progress=lambda what, done, total: progress(done, total, what),
             )
         if args.output:
-            _write_text(tables, args.output)
-        say(tables)
-        say(f"stored in {db} as backtest runs " + ", ".join(f"{k} {v}" for k, v in run_ids.items()))
+            _write_text(protocol.tables, args.output)
+        say(protocol.describe())
         return ExitStatus.OK
     if args.start is None or args.end is None:
         raise BadArgument("--start/--end", "give both, or --protocol")
@@ -259,8 +260,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
         # Calling the flow gives its summary, even when it ends in a "Stale" state carrying it
         # (hence its `-> Any`); Prefect's overloads read a flow returning Any as returning None.
-        summary = cast(
-            dict[str, Any],
+        night = cast(
+            "NightResult",
             nightly(
                 source=args.source or settings.source,
                 db=str(args.db or settings.db),
@@ -269,23 +270,23 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                 horizon_weeks=args.horizon_weeks,
             ),
         )
-        for failure in summary["failures"]:
+        for failure in night.failures:
             fail(f"source failed: {failure}", ExitStatus.STALE)
-        if summary["seeded"]:
+        if night.seeded:
             fail(
-                f"the store was empty: seeded it from the bundled snapshot {summary['seeded']}",
+                f"the store was empty: seeded it from the bundled snapshot {night.seeded}",
                 ExitStatus.STALE,
             )
-        for reason in summary["reasons"][len(summary["failures"]) :]:
+        for reason in night.reasons[len(night.failures) :]:
             fail(f"stale: {reason}", ExitStatus.STALE)
-        fc = summary["forecast"]
+        fc = night.forecast
         say(
-            f"report written: {summary['index']} (figures to "
-            f"{long_date(date.fromisoformat(summary['data_through']))}; new publication: "
-            f"{'yes' if summary['new_publication'] else 'no'}; forecast as of {fc['as_of']} "
-            f"{'fitted' if fc['refitted'] else 'already held from the same publications'})"
+            f"report written: {night.index} (figures to "
+            f"{long_date(night.data_through)}; new publication: "
+            f"{'yes' if night.new_publication else 'no'}; forecast as of {fc.as_of} "
+            f"{'fitted' if fc.refitted else 'already held from the same publications'})"
         )
-        return summary["status"]
+        return night.status
 
     return _in_flow_run("run", settings, body)
 
@@ -315,9 +316,9 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
                 force=args.force,
             )
         say(
-            f"{len(summary['dates'])} as-of dates: {summary['fitted']} fitted and stored, "
-            f"{summary['skipped']} already held; {summary['seconds']} s on "
-            f"{summary['task_runner']}"
+            f"{len(summary.dates)} as-of dates: {summary.fitted} fitted and stored, "
+            f"{summary.skipped} already held; {summary.seconds} s on "
+            f"{summary.task_runner}"
         )
         return ExitStatus.OK
 

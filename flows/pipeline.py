@@ -38,8 +38,10 @@ from flows.tasks import (
 )
 from forecasting.calendar import ISO_DATE_PATTERN
 from forecasting.errors import ExitStatus, StoreError, one_line
+from forecasting.horizon import HORIZON_WEEKS
 from forecasting.operations.checks import check_horizon
-from forecasting.operations.forecast import forecast_and_store
+from forecasting.operations.forecast import ForecastOutcome, forecast_and_store
+from forecasting.operations.results import IngestResult, NightResult
 from forecasting.operations.status import exit_status_of, run_status
 from forecasting.settings import Settings
 from forecasting.store import last_official_day
@@ -61,7 +63,9 @@ def run_paths(db: str | None, raw_dir: str | None = None) -> tuple[Settings, Pat
 
 
 @flow(name="ingest")
-def ingest(source: str | None = None, db: str | None = None, raw_dir: str | None = None) -> dict:
+def ingest(
+    source: str | None = None, db: str | None = None, raw_dir: str | None = None
+) -> IngestResult:
     """Store publications from a file, folder or URL, or whatever GOV.UK publishes now.
 
     Raises SourceUnavailable when GOV.UK gave nothing usable, BadInput for a file that fails its
@@ -78,29 +82,22 @@ def ingest(source: str | None = None, db: str | None = None, raw_dir: str | None
         outcomes, failures = got.outcomes, got.failures
     else:
         outcomes = store_publications(store, [source], raw, settings)
-    lines = [o.describe() for o in outcomes] or ["nothing new: the store already holds it"]
-    for line in lines:
+    result = IngestResult(outcomes, failures)
+    for line in result.lines():
         logger.info(line)
     for failure in failures:
         logger.warning("failed: %s", failure)
-    stored = [o for o in outcomes if o.stored]
-    return {
-        "outcomes": lines,
-        "new": bool(stored),
-        "new_latest": any(o.is_latest for o in stored),
-        "new_files": [o.file_name for o in stored],
-        "failures": failures,
-    }
+    return result
 
 
 @flow(name="forecast")
 def forecast(
     as_of: IsoDate | None = None,
     db: str | None = None,
-    horizon_weeks: int = 13,
+    horizon_weeks: int = HORIZON_WEEKS,
     models: list[str] | None = None,
     force: bool = False,
-) -> dict:
+) -> ForecastOutcome:
     """Forecast as of a date (default: the last day with data) and store every model's figures;
     not refitted when already held from the same publications (`forecast_and_store`)."""
     logger = get_run_logger()
@@ -114,32 +111,23 @@ def forecast(
         fit_with=fit_forecast,
     )
     logger.info(outcome.describe())
-    return {
-        "as_of": outcome.as_of.isoformat(),
-        "data_through": str(outcome.data_through),
-        "refitted": outcome.refitted,
-        "model": outcome.production_model,
-        "year_end": outcome.payload["year_end"],
-    }
+    return outcome
 
 
 @flow(name="report")
 def report(
     as_of: IsoDate | None = None, db: str | None = None, reports_dir: str | None = None
-) -> str:
+) -> Path:
     """Write the HTML report for as_of (default: the latest) and the site's index page."""
     logger = get_run_logger()
     settings, store, _ = run_paths(db)
     reports = Path(reports_dir) if reports_dir else settings.reports_dir
     path = write_report_task(store, reports, as_of, settings.stale_after_days)
     logger.info("report written: %s", path)
-    return str(path)
+    return path
 
 
-_NOTHING_INGESTED = {"outcomes": [], "new": False, "new_latest": False, "new_files": []}
-
-
-def _ingest_or_note(source: str | None, store: Path, raw: Path, failures: list[str]) -> dict:
+def _ingest_or_note(source: str | None, store: Path, raw: Path) -> IngestResult:
     """The nightly ingest: a GOV.UK failure is noted and the run goes on; a bad file given on
     purpose, a busy store or a bug end the run."""
     try:
@@ -148,10 +136,8 @@ def _ingest_or_note(source: str | None, store: Path, raw: Path, failures: list[s
         status = exit_status_of(exc)
         if source is not None or status not in (ExitStatus.SOURCE_UNUSABLE, ExitStatus.BAD_INPUT):
             raise
-        failures.append(one_line(exc))
         get_run_logger().warning("GOV.UK: %s; carrying on with the figures held", one_line(exc))
-        return _NOTHING_INGESTED
-    failures.extend(ingested["failures"])
+        return IngestResult(failures=[one_line(exc)])
     return ingested
 
 
@@ -161,7 +147,7 @@ def nightly(
     db: str | None = None,
     reports_dir: str | None = None,
     raw_dir: str | None = None,
-    horizon_weeks: int = 13,
+    horizon_weeks: int = HORIZON_WEEKS,
 ) -> Any:
     """Ingest, then forecast, then report. A source that fails only makes the run stale.
 
@@ -174,8 +160,8 @@ def nightly(
     source = source or settings.source
     check_horizon(horizon_weeks)
     before = last_official_day(store)
-    failures: list[str] = []
-    ingested = _ingest_or_note(source, store, raw, failures)
+    ingested = _ingest_or_note(source, store, raw)
+    failures = ingested.failures
     through = last_official_day(store)
     seeded = None
     if through is None:
@@ -192,22 +178,20 @@ def nightly(
     logger.info("track record: %s", fill_track_record_task(store, through))
     page = report(as_of=through, db=str(store), reports_dir=str(reports))
     status, reasons = run_status(through, failures, stale_after_days=settings.stale_after_days)
-    summary = {
-        "status": int(status),
-        "reasons": reasons,
-        "failures": failures,
-        "seeded": seeded.file_name if seeded else None,
-        "data_through": through.isoformat(),
-        "new_publication": ingested["new"],
-        "new_files": ingested["new_files"],
-        "forecast": forecasted,
-        "report": page,
-        "index": str(reports / "index.html"),
-    }
-    nightly_artifact(store, summary)
-    announce(store, reports, summary)
+    night = NightResult(
+        status,
+        reasons,
+        through,
+        ingested,
+        forecasted,
+        page,
+        reports / "index.html",
+        seeded.file_name if seeded else None,
+    )
+    nightly_artifact(store, night)
+    announce(store, reports, night)
     if status is ExitStatus.STALE:
         for reason in reasons:
             logger.warning("stale: %s", reason)
-        return Completed(name="Stale", message=one_line("; ".join(reasons)), data=summary)
-    return summary
+        return Completed(name="Stale", message=one_line("; ".join(reasons)), data=night)
+    return night

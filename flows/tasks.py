@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -17,6 +17,9 @@ from forecasting.frames import ForecastFrames
 from forecasting.operations.ingest import GovukOutcome, ingest_govuk, ingest_many
 from forecasting.settings import Settings
 from forecasting.store import IngestOutcome
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "fetch_govuk",
@@ -38,7 +41,7 @@ def fetch_govuk(db: Path, raw_dir: Path, settings: Settings) -> GovukOutcome:
 @task(name="store-publications", cache_policy=NO_CACHE)
 def store_publications(
     db: Path, sources: list[str], raw_dir: Path, settings: Settings
-) -> list[Any]:
+) -> list[IngestOutcome]:
     """Read and check files (or one URL), then store each in a single transaction."""
     return ingest_many(db, sources, raw_dir=raw_dir, settings=settings)
 
@@ -53,7 +56,7 @@ def seed_bundled(db: Path) -> IngestOutcome:
 
 @task(name="fit", cache_policy=NO_CACHE, task_run_name="fit-{as_of}")
 def fit_forecast(
-    daily: Any, as_of: date, horizon_weeks: int, models: list[str] | None
+    daily: pd.DataFrame, as_of: date, horizon_weeks: int, models: list[str] | None
 ) -> ForecastFrames:
     """Fit one as-of date's models; pure, so it runs on any worker that can import the project."""
     return fits.fit(daily, as_of, horizon_weeks=horizon_weeks, models=models)
@@ -61,7 +64,7 @@ def fit_forecast(
 
 @task(name="fit-dates", cache_policy=NO_CACHE, task_run_name="fit-{first}-to-{last}")
 def fit_forecasts(
-    work: list[tuple[date, Any]],
+    work: list[tuple[date, pd.DataFrame]],
     first: date,
     last: date,
     horizon_weeks: int,

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from forecasting.store import AsOfRead
 
 __all__ = ["AsOfReader"]
 
@@ -28,7 +31,7 @@ class AsOfReader:
         self.db = db
         self.end = end
         self._throughs = publication_data_throughs(db)
-        self._cache: dict[int, Any] = {}
+        self._cache: dict[int, AsOfRead] = {}
         self.reads = 0
 
     def _span(self, d: date) -> tuple[int, date]:
@@ -38,7 +41,7 @@ class AsOfReader:
             upper = min(upper, self._throughs[eligible] - timedelta(days=1))
         return eligible, max(upper, d)
 
-    def read(self, d: date) -> Any:
+    def read(self, d: date) -> AsOfRead:
         """The AsOfRead for `d` (figures up to d only), from one cached read per span."""
         from forecasting.store import read_as_of
 

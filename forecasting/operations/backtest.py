@@ -6,20 +6,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from forecasting.calendar import sundays_every
+from forecasting.horizon import HORIZON_WEEKS
 from forecasting.operations.as_of_reader import AsOfReader
 from forecasting.operations.checks import check_backtest, check_held_through, model_names
 
-__all__ = ["BacktestOutcome", "backtest_and_store", "protocol_and_store"]
+if TYPE_CHECKING:
+    from forecasting.backtest import BacktestResult
+
+__all__ = ["BacktestOutcome", "backtest_and_store", "ProtocolOutcome", "protocol_and_store"]
 
 
 @dataclass(frozen=True)
 class BacktestOutcome:
     """A stored backtest: its tables and the run it came from."""
 
-    result: Any  # forecasting.backtest.BacktestResult
+    result: BacktestResult
     db: Path
     run_id: int
     what: str
@@ -40,7 +44,7 @@ def backtest_and_store(
     end: date,
     *,
     every: str = "4W",
-    horizon_weeks: int = 13,
+    horizon_weeks: int = HORIZON_WEEKS,
     models: list[str] | None = None,
     year_end_years: tuple[int, int] | None = None,
     thursdays: bool = False,
@@ -83,14 +87,27 @@ def backtest_and_store(
     return BacktestOutcome(result, db, run_id, f"{start} to {end} every {step.text}")
 
 
+@dataclass(frozen=True)
+class ProtocolOutcome:
+    """The stored selection protocol: its Markdown tables and each period's backtest run."""
+
+    tables: str
+    db: Path
+    run_ids: dict[str, int]  # period name (validation, evaluation) -> backtest run id
+
+    def describe(self) -> str:
+        runs = ", ".join(f"{k} {v}" for k, v in self.run_ids.items())
+        return f"{self.tables}\nstored in {self.db} as backtest runs {runs}"
+
+
 def protocol_and_store(
     db: Path,
     *,
     models: list[str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-) -> tuple[str, dict[str, int]]:
-    """The selection protocol (validation, then evaluation), each period stored as a run;
-    returns the Markdown tables and the run ids."""
+) -> ProtocolOutcome:
+    """The selection protocol (validation, then evaluation), each period stored as a run:
+    its Markdown tables and the run ids."""
     from forecasting.backtest import EVALUATION, PROTOCOL_MODELS, VALIDATION, format_protocol
     from forecasting.backtest import run_protocol as run
     from forecasting.store import latest_daily, save_backtest
@@ -99,12 +116,12 @@ def protocol_and_store(
     check_held_through(db, None)
     reader = AsOfReader(db, EVALUATION.end)
     results = run(reader.daily, latest_daily(db).daily, models=names, progress=progress)
-    run_ids = {}
+    run_ids: dict[str, int] = {}
     for period in (VALIDATION, EVALUATION):
         run_ids[period.name] = save_backtest(
             db,
             results[period.name],
             {"run_start": period.start, "run_end": period.end, "run_every": "4W",
-             "horizon_weeks": 13, "protocol": period.name},
+             "horizon_weeks": HORIZON_WEEKS, "protocol": period.name},
         )  # fmt: skip
-    return format_protocol(results), run_ids
+    return ProtocolOutcome(format_protocol(results), db, run_ids)

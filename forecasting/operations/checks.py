@@ -6,7 +6,6 @@ from datetime import date
 from pathlib import Path
 
 from forecasting.calendar import (
-    BadArgument,
     Step,
     as_of_dates,
     check_range,
@@ -14,18 +13,16 @@ from forecasting.calendar import (
     parse_every,
     sundays_every,
 )
-from forecasting.errors import StoreError
+from forecasting.errors import BadArgument, StoreError
+from forecasting.horizon import MAX_HORIZON_WEEKS
 
 __all__ = [
-    "MAX_HORIZON_WEEKS",
     "model_names",
     "check_horizon",
     "check_held_through",
     "check_backfill",
     "check_backtest",
 ]
-
-MAX_HORIZON_WEEKS = 104  # two years: past that the intervals say nothing, and memory grows
 
 
 def model_names(models: list[str] | None) -> list[str]:

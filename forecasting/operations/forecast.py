@@ -7,12 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forecasting.calendar import check_as_of
 from forecasting.errors import StoreError
 from forecasting.fits import fit, save_fits, slim_read
+from forecasting.horizon import HORIZON_WEEKS
 from forecasting.operations.checks import check_held_through, check_horizon, model_names
+
+if TYPE_CHECKING:
+    from forecasting.contract import PublishedForecast
 
 __all__ = ["FitFn", "ForecastOutcome", "forecast_and_store"]
 
@@ -28,16 +32,21 @@ class ForecastOutcome:
     publication_names: list[str]
     refitted: bool
     production_model: str
-    payload: dict[str, Any]  # the production model's published JSON (forecasting.contract)
+    published: PublishedForecast  # the production model's forecast as published
     seconds: float
 
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The published JSON (forecasting.contract), as `crossings forecast` prints it."""
+        return self.published.model_dump(mode="json")
+
     def describe(self) -> str:
-        year_end = self.payload["year_end"]
+        year_end = self.published.year_end
         how = "fitted" if self.refitted else "already held from the same publications"
         return (
             f"forecast as of {self.as_of} ({self.production_model}, data through "
-            f"{self.data_through}; {how}): {year_end['year']} year end p50 "
-            f"{year_end['p50']:,.0f} (p10 {year_end['p10']:,.0f}, p90 {year_end['p90']:,.0f})"
+            f"{self.data_through}; {how}): {year_end.year} year end p50 "
+            f"{year_end.p50:,.0f} (p10 {year_end.p10:,.0f}, p90 {year_end.p90:,.0f})"
         )
 
 
@@ -51,7 +60,7 @@ def forecast_and_store(
     db: Path,
     as_of: date | None = None,
     *,
-    horizon_weeks: int = 13,
+    horizon_weeks: int = HORIZON_WEEKS,
     models: list[str] | None = None,
     force: bool = False,
     fit_with: FitFn | None = None,
@@ -63,7 +72,7 @@ def forecast_and_store(
     holds these models' forecasts from the same publications (unless `force`).
     """
     from forecasting.contract import published
-    from forecasting.store import already_forecast, read_as_of, read_forecast_frames
+    from forecasting.store import HeldIf, forecasts_held, read_as_of, read_forecast_frames
 
     started = time.perf_counter()
     names = model_names(models)
@@ -77,19 +86,27 @@ def forecast_and_store(
         raise StoreError(f"{db}: no figures on or before {as_of}; run `crossings ingest` first")
     assert read.data_through is not None  # it holds figures (checked above)
     production = _production_of(names)
-    refitted = force or not already_forecast(db, as_of, read.publications, names, horizon_weeks)
+    held = forecasts_held(
+        db,
+        [as_of],
+        HeldIf.SAME_PUBLICATIONS,
+        publications={as_of: read.publications},
+        models=names,
+        horizon_weeks=horizon_weeks,
+    )
+    refitted = force or as_of not in held
     if refitted:
         frames = (fit_with or fit)(read.daily, as_of, horizon_weeks, names)
         save_fits(db, [(frames, slim_read(read))])
     else:
         frames = read_forecast_frames(db, as_of, models=[production])
-    payload = published(frames, as_of).model_dump(mode="json")
+    forecast = published(frames, as_of)
     return ForecastOutcome(
         as_of,
         read.data_through,
         read.publication_names,
         refitted,
-        payload["model"],
-        payload,
+        forecast.model,
+        forecast,
         time.perf_counter() - started,
     )

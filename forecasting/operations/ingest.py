@@ -6,10 +6,13 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from forecasting.errors import BadInput
 from forecasting.settings import Settings
+
+if TYPE_CHECKING:
+    from forecasting.store import IngestOutcome
 
 __all__ = [
     "PUBLICATION_SUFFIXES",
@@ -61,7 +64,7 @@ def expand_sources(sources: list[str]) -> list[Path]:
 
 def ingest_many(
     db: Path, sources: list[str], *, raw_dir: Path, settings: Settings | None = None
-) -> list[Any]:
+) -> list[IngestOutcome]:
     """Store publications from files, folders or one URL, oldest publication first.
 
     Every file is read and checked before any is stored, so one bad file in a batch changes
@@ -83,7 +86,7 @@ def ingest_many(
 class GovukOutcome:
     """What asking GOV.UK stored, and what failed (one line each) while the rest was stored."""
 
-    outcomes: list[Any]
+    outcomes: list[IngestOutcome]
     failures: list[str]
 
 

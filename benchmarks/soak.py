@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.figures_of:
         return _from_json(args.figures_of)
 
-    from flows.runtime import shared_api
+    from flows.prefect_server import shared_api
 
     folder = args.folder or Path(tempfile.mkdtemp(prefix="soak-"))
     folder.mkdir(parents=True, exist_ok=True)

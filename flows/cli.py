@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, NoReturn
 
+from flows.children import reap_children
 from flows.commands import (
     cmd_accept,
     cmd_backfill,
@@ -33,9 +34,10 @@ from flows.commands import (
     say,
     stopped,
 )
-from flows.runtime import Terminated, reap_children, stop_on_signals
+from flows.signals import Terminated, stop_on_signals
 from forecasting.calendar import check_as_of, parse_every
 from forecasting.errors import BadInput, ExitStatus
+from forecasting.horizon import HORIZON_WEEKS, MAX_HORIZON_WEEKS
 from forecasting.notices import send_notices_to
 from forecasting.settings import Settings
 
@@ -64,7 +66,7 @@ def _parse_date(text: str) -> date:
 
 
 def _parse_horizon(text: str) -> int:
-    from forecasting.operations import check_horizon  # light: pandas only when it runs
+    from forecasting.operations.checks import check_horizon  # light: pandas only when it runs
 
     try:
         weeks = int(text)
@@ -119,7 +121,9 @@ class _Help(argparse.HelpFormatter):
 
 
 def _add(sub: Any, name: str, func: Callable[..., int], help_text: str) -> argparse.ArgumentParser:
-    p = sub.add_parser(name, help=help_text, description=help_text, formatter_class=_Help)
+    p: argparse.ArgumentParser = sub.add_parser(
+        name, help=help_text, description=help_text, formatter_class=_Help
+    )
     p.add_argument("--db", help="DuckDB store (default: $CROSSINGS_DB or data/crossings.duckdb)")
     p.set_defaults(func=func)
     return p
@@ -139,12 +143,12 @@ def _add_range(p: argparse.ArgumentParser, every: str, what: str, *, required: b
     p.add_argument(
         "--models", nargs="+", metavar="MODEL", help="default: every model; known: {models}"
     )
-    p.add_argument("--horizon-weeks", type=as_horizon, default=13, help=HORIZON_HELP)
+    p.add_argument("--horizon-weeks", type=as_horizon, default=HORIZON_WEEKS, help=HORIZON_HELP)
 
 
 REPORTS_HELP = "default: $CROSSINGS_REPORTS_DIR or reports/"
 RAW_HELP = "where downloads are kept (default: $CROSSINGS_RAW_DIR or data/raw)"
-HORIZON_HELP = "1 to 104 (default 13)"
+HORIZON_HELP = f"1 to {MAX_HORIZON_WEEKS} (default {HORIZON_WEEKS})"
 
 
 def _library_commands(sub: Any) -> None:
@@ -169,7 +173,7 @@ def _library_commands(sub: Any) -> None:
         help="forecast with the figures known then "
         "(default: the last day with figures; never later)",
     )
-    p.add_argument("--horizon-weeks", type=as_horizon, default=13, help=HORIZON_HELP)
+    p.add_argument("--horizon-weeks", type=as_horizon, default=HORIZON_WEEKS, help=HORIZON_HELP)
     p.add_argument("--output", help="write the JSON here (default: stdout)")
     p.add_argument(
         "--force", action="store_true", help="refit even if held from the same publications"
@@ -226,7 +230,7 @@ def _flow_commands(sub: Any) -> None:
     )
     p.add_argument("--reports-dir", help=REPORTS_HELP)
     p.add_argument("--raw-dir", help=RAW_HELP)
-    p.add_argument("--horizon-weeks", type=as_horizon, default=13, help=HORIZON_HELP)
+    p.add_argument("--horizon-weeks", type=as_horizon, default=HORIZON_WEEKS, help=HORIZON_HELP)
 
     p = _add(sub, "backfill", cmd_backfill, "a stored forecast as of each date in a range")
     _add_range(p, "1W", "step between as-of dates")

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
+from forecasting.calendar import long_date
 from forecasting.freshness import freshness
 from forecasting.settings import Settings
 from forecasting.store import alert_reads as store_alerts
@@ -65,10 +67,6 @@ class RunFacts:
     store_readable: bool = True  # False when the run failed because the store could not be used
 
 
-def _day(d: date) -> str:
-    return f"{d.day} {d:%B %Y}"
-
-
 def _stamp(value: object) -> str:
     """A stored timestamp as "28 February 2026 09:20 UTC"."""
     moment = pd.Timestamp(value)
@@ -79,7 +77,7 @@ def _stamp(value: object) -> str:
 def _as_date(value: object) -> date | None:
     if value is None or value is pd.NaT or (not isinstance(value, date) and pd.isna(value)):
         return None
-    return pd.Timestamp(value).date()
+    return cast("date | None", pd.Timestamp(value).date())
 
 
 def _stored_date(value: object) -> date:
@@ -156,8 +154,9 @@ def _publication_alerts(runs: pd.DataFrame) -> list[Alert]:
                     f"older:{row.sha256}",
                     "older",
                     f"an older {what} was served",
-                    f"GOV.UK served an older {what} ({row.file_name}, figures to {_day(through)}) "
-                    f"after a newer one (figures to {_day(previous_through or through)}); "
+                    f"GOV.UK served an older {what} ({row.file_name}, figures to "
+                    f"{long_date(through)}) after a newer one (figures to "
+                    f"{long_date(previous_through or through)}); "
                     "it is kept as history and the latest figures are unchanged.",
                 )
             )
@@ -170,8 +169,9 @@ def _publication_alerts(runs: pd.DataFrame) -> list[Alert]:
             Alert(
                 f"new:{row.sha256}",
                 "new",
-                f"new figures to {_day(through)}",
-                f"New figures: {source} brings the figures to {_day(through)} ({row.file_name}).",
+                f"new figures to {long_date(through)}",
+                f"New figures: {source} brings the figures to {long_date(through)} "
+                f"({row.file_name}).",
             )
         )
         if has_stamps and stamp == previous_stamp:
@@ -228,10 +228,10 @@ def record_alerts(daily: pd.DataFrame, previous_through: date | None) -> list[Al
 def _period_words(word: str, period: pd.Period) -> tuple[str, str]:
     """(key part, "on/in <when>") for a day, a week (by its Sunday) or a month."""
     if word == "day":
-        return period.start_time.date().isoformat(), f"on {_day(period.start_time.date())}"
+        return period.start_time.date().isoformat(), f"on {long_date(period.start_time.date())}"
     if word == "week":
         sunday = period.end_time.date()
-        return sunday.isoformat(), f"in the week ending {_day(sunday)}"
+        return sunday.isoformat(), f"in the week ending {long_date(sunday)}"
     return f"{period.year}-{period.month:02d}", f"in {period.start_time:%B %Y}"
 
 
@@ -304,14 +304,14 @@ def quiet_alerts(sources: pd.DataFrame, today: date, settings: Settings) -> list
         what = "daily last-7-days page" if name == "page" else "weekly release"
         stamp = "'updated' stamp" if name == "page" else "release date"
         through = _as_date(row.data_through)  # None: only held-back ones of this kind
-        figures = f"; its figures run to {_day(through)}" if through else ""
+        figures = f"; its figures run to {long_date(through)}" if through else ""
         alerts.append(
             Alert(
                 f"quiet:{name}:{last.isoformat()}",
                 "quiet",
                 f"no new {what} for {judged.age_days} days",
                 f"The source has gone quiet: the newest {what} held has the {stamp} "
-                f"{_day(last)}, {judged.age_days} days ago (alert after {limit}){figures}.",
+                f"{long_date(last)}, {judged.age_days} days ago (alert after {limit}){figures}.",
             )
         )
     return alerts
@@ -345,8 +345,8 @@ def _held_alerts(db: str | Path) -> list[Alert]:
             f"held:{row.sha256}",
             "held",
             "a release is held for review",
-            f"{row.file_name} (figures to {_day(_stored_date(row.data_through))}) is held back "
-            f"(status '{row.status}') until an analyst accepts it"
+            f"{row.file_name} (figures to {long_date(_stored_date(row.data_through))}) is held "
+            f"back (status '{row.status}') until an analyst accepts it"
             + (f": it {row.reason}." if isinstance(row.reason, str) and row.reason else "."),
         )
         for row in held.itertuples(index=False)
@@ -365,13 +365,13 @@ def headline_figures(db: str | Path, reports_dir: str | Path) -> list[str]:
         lines.append(f"Year to date: {headline(year_to_date(daily))}.")
         last = daily.iloc[-1]
         lines.append(
-            f"Latest day, {_day(last['date'])}: {int(last.migrants_arrived):,} people in "
+            f"Latest day, {long_date(last['date'])}: {int(last.migrants_arrived):,} people in "
             f"{int(last.boats_arrived):,} boats."
         )
         lines.append(_week_line(daily))
     year_end = store_alerts.latest_year_end(db) if Path(db).exists() else None
     if year_end:
-        as_of = _day(_stored_date(year_end["as_of"]))
+        as_of = long_date(_stored_date(year_end["as_of"]))
         lines.append(
             f"Year-end {int(year_end['year'])} forecast (as of {as_of}):"
             f" median {year_end['p50']:,.0f}, 80% range {year_end['p10']:,.0f} to "
@@ -389,11 +389,11 @@ def _week_line(daily: pd.DataFrame) -> str:
     current = weeks.iloc[-1]
     ending = weeks.index[-1].end_time.date()
     if current["count"] == 7:
-        return f"Latest week, ending {_day(ending)}: {int(current['sum']):,} people."
-    text = f"Week ending {_day(ending)} so far ({int(current['count'])} days): "
+        return f"Latest week, ending {long_date(ending)}: {int(current['sum']):,} people."
+    text = f"Week ending {long_date(ending)} so far ({int(current['count'])} days): "
     text += f"{int(current['sum']):,} people"
     if len(weeks) > 1:
         before = weeks.iloc[-2]
-        text += f"; the week before, ending {_day(weeks.index[-2].end_time.date())}: "
+        text += f"; the week before, ending {long_date(weeks.index[-2].end_time.date())}: "
         text += f"{int(before['sum']):,}"
     return text + "."

@@ -14,13 +14,12 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from forecasting.errors import BadInput
+from forecasting.errors import BadArgument
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "BadArgument",
     "LONDON",
     "FIRST_DAY",
     "MAX_STEP_DAYS",
@@ -52,11 +51,6 @@ _EVERY = re.compile(r"^\s*(\d{0,9})\s*([DW])\s*$", re.IGNORECASE)
 # A date as the deployment's parameter schema accepts it: ISO, from 2018 on (checked fully when
 # the run starts); `01/06/2025` is refused when the run is created.
 ISO_DATE_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
-
-
-class BadArgument(BadInput, ValueError):
-    """A command's argument out of bounds: BadInput (exit 2) to a command, a ValueError to
-    Python code that already expects one."""
 
 
 def london_now() -> datetime:

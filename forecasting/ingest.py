@@ -13,13 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forecasting import store
 from forecasting.errors import BadInput
 from forecasting.settings import Settings
 from forecasting.sources.archive import read_capped
 from forecasting.sources.release import Release, read_release
+
+if TYPE_CHECKING:
+    from forecasting.sources.http import Retry
 
 __all__ = ["DEFAULT_RAW_DIR", "GovukIngest", "read_source", "ingest_source", "ingest_from_govuk"]
 
@@ -124,7 +127,7 @@ def ingest_from_govuk(
     raw_dir: str | Path = DEFAULT_RAW_DIR,
     settings: Settings | None = None,
     today: date | None = None,
-    retry: Any = None,
+    retry: Retry | None = None,
     sleep: Callable[[float], Any] = time.sleep,
 ) -> GovukIngest:
     """Discover and download what GOV.UK publishes now, and store what the store lacks.

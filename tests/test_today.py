@@ -8,7 +8,7 @@ import pytest
 
 from forecasting.calendar import BadArgument, check_as_of, london_now, london_today
 from forecasting.errors import ExitStatus
-from forecasting.operations import run_status
+from forecasting.operations.status import run_status
 from forecasting.report.page import stale_warning
 from forecasting.settings import Settings, simulated_today
 

@@ -11,7 +11,7 @@ import json
 from datetime import UTC, date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forecasting.calendar import london_now, london_today
 from forecasting.errors import ReportError
@@ -31,6 +31,9 @@ from forecasting.report.sections import forecast_context, key_figures
 from forecasting.report.style import PLOT_CONFIG
 from forecasting.ytd import headline
 
+if TYPE_CHECKING:
+    import jinja2
+
 __all__ = ["OGL", "TEMPLATES", "environment", "render_report", "stale_warning"]
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -38,7 +41,7 @@ OGL = "Contains public sector information licensed under the Open Government Lic
 
 
 @cache
-def environment() -> Any:
+def environment() -> jinja2.Environment:
     """The Jinja environment of every report template: autoescaped, strict, with our formats.
 
     One per process, so its templates are compiled once (a backfill writes a page per date)."""
@@ -97,7 +100,7 @@ def _figure_json(figure: Any) -> str:
 def _plotly_js() -> str:
     import plotly.offline
 
-    code = plotly.offline.get_plotlyjs()
+    code: str = plotly.offline.get_plotlyjs()
     if "</script" in code.lower():  # would end the inline script early
         raise ReportError("the bundled plotly.js cannot be inlined safely")
     return code

@@ -25,14 +25,9 @@ from typing import Any
 
 import pandas as pd
 
+from forecasting.calendar import LONDON, long_date
 from forecasting.errors import BadInput
-from forecasting.sources.checks import (
-    LONDON,
-    check_daily,
-    check_publication_date,
-    long_date,
-    missing_days,
-)
+from forecasting.sources.checks import check_daily, check_publication_date, missing_days
 from forecasting.sources.page_html import read_page
 from forecasting.sources.page_rows import DayRow, read_day_rows
 from forecasting.sources.release import Release

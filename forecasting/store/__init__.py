@@ -19,8 +19,8 @@ from forecasting.store.connection import DEFAULT_DB, default_db_path, open_store
 from forecasting.store.export import Export, export_views
 from forecasting.store.forecast_frames import read_forecast_frames, save_forecast_frames
 from forecasting.store.forecasts import (
-    already_forecast,
-    forecast_covers,
+    HeldIf,
+    forecasts_held,
     held_forecasts,
     production_year_end,
 )
@@ -61,9 +61,9 @@ __all__ = [
     "latest_daily",
     "last_official_day",
     "publication_data_throughs",
+    "HeldIf",
+    "forecasts_held",
     "held_forecasts",
-    "forecast_covers",
-    "already_forecast",
     "production_year_end",
     "save_forecast_frames",
     "read_forecast_frames",

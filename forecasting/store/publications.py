@@ -12,14 +12,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
 
+from forecasting.calendar import long_date
 from forecasting.store.connection import open_store
 from forecasting.store.review import history_change
 from forecasting.store.transaction import transaction
+
+if TYPE_CHECKING:
+    from forecasting.sources.release import Release
 
 __all__ = ["IngestOutcome", "ingest", "ingest_all", "held_publications"]
 
@@ -46,7 +50,7 @@ class IngestOutcome:
         if not self.stored:
             return f"{self.file_name}: already held (sha256 {self.sha256[:12]}), nothing changed"
         revised = f", {self.revised_days} day(s) revised" if self.revised_days else ""
-        through = f"data through {self.data_through.day} {self.data_through:%B %Y}"
+        through = f"data through {long_date(self.data_through)}"
         if self.held:
             return (
                 f"{self.file_name}: HELD BACK FOR REVIEW, not in the official series: it "
@@ -58,7 +62,7 @@ class IngestOutcome:
         return f"{self.file_name}: stored, {through}, {role}{revised}{read}"
 
 
-def ingest(db_path: str | Path, release: Any, *, source: str) -> IngestOutcome:
+def ingest(db_path: str | Path, release: Release, *, source: str) -> IngestOutcome:
     """Store one checked publication in a single transaction; the same bytes twice is a no-op.
 
     `release` is a parsed publication (`Release`): kind, file_name, sha256, daily, weekly,
@@ -74,7 +78,7 @@ def ingest_all(db_path: str | Path, releases: Sequence[tuple[Any, str]]) -> list
         return [_store_one(con, release, source) for release, source in releases]
 
 
-def _store_one(con: duckdb.DuckDBPyConnection, release: Any, source: str) -> IngestOutcome:
+def _store_one(con: duckdb.DuckDBPyConnection, release: Release, source: str) -> IngestOutcome:
     held = con.execute("SELECT 1 FROM publications WHERE sha256 = ?", [release.sha256]).fetchone()
     if held:
         return IngestOutcome(
@@ -113,7 +117,7 @@ def _store_one(con: duckdb.DuckDBPyConnection, release: Any, source: str) -> Ing
     )  # fmt: skip
 
 
-def _insert(con: duckdb.DuckDBPyConnection, release: Any, source: str) -> int:
+def _insert(con: duckdb.DuckDBPyConnection, release: Release, source: str) -> int:
     """The publication row and all its values; returns its publication_id."""
     provenance = release.provenance or {}
     repairs = [str(r) for r in provenance.get("repairs") or []]

@@ -380,7 +380,7 @@ def protocol_and_store(
 # ---------------------------------------------------------------------------------------------
 # Ingest
 
-PUBLICATION_SUFFIXES = (".ods", ".html", ".htm")
+PUBLICATION_SUFFIXES = (".ods", ".html", ".htm", ".xlsx")  # .xlsx: the quarterly dataset
 _REISSUE = re.compile(r"_v(\d+)$", re.IGNORECASE)
 
 
@@ -412,7 +412,9 @@ def expand_sources(sources: list[str]) -> list[Path]:
             # refused by the reader, as it would be on its own.
             found = [p for p in path.iterdir() if p.suffix.lower() in PUBLICATION_SUFFIXES]
             if not found:
-                raise BadInput(source, "the folder holds no .ods or .html publications")
+                raise BadInput(
+                    source, "the folder holds no .ods or .html publications (nor .xlsx workbooks)"
+                )
             paths += found
         else:
             paths.append(path)
@@ -435,8 +437,14 @@ def ingest_many(
         if len(sources) > 1:
             raise BadInput(urls[0], "a URL is ingested on its own, not with other sources")
         return [ingest_source(db, urls[0], raw_dir=raw_dir, settings=settings)]
-    releases = [(read_source(path), str(path.resolve())) for path in expand_sources(sources)]
-    return ingest_all(db, releases)
+    from forecasting.quarterly_ingest import is_quarterly_source, read_quarterly_source
+    from forecasting.store import ingest_quarterly
+
+    paths = expand_sources(sources)
+    quarterly = [p for p in paths if is_quarterly_source(p)]
+    read = [(read_quarterly_source(p), str(p.resolve())) for p in quarterly]
+    releases = [(read_source(p), str(p.resolve())) for p in paths if p not in quarterly]
+    return ingest_all(db, releases) + ingest_quarterly(db, read)
 
 
 @dataclass(frozen=True)

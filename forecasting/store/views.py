@@ -15,6 +15,13 @@ Two orders of publications:
 
 from __future__ import annotations
 
+from forecasting.store.quarterly_views import (
+    QUARTERLY_CHAINED,
+    QUARTERLY_DETECTIONS,
+    QUARTERLY_ORDER,
+    QUARTERLY_RECONCILIATION,
+)
+
 __all__ = ["VIEWS", "SUPERSEDED", "LEDGER_SERIES"]
 
 # A publication is superseded when an official reissue of the same release (same kind and
@@ -104,13 +111,19 @@ chained AS (
     FROM vintages v
     JOIN publications p USING (publication_id)
     JOIN publication_order o USING (publication_id)
+    UNION ALL
+    {QUARTERLY_CHAINED}
+),
+named AS (
+    SELECT publication_id, file_name, sha256 FROM publications
+    UNION ALL SELECT publication_id, file_name, sha256 FROM quarterly_publications
 )
 SELECT c.series, c.period, q.file_name AS previous_publication, c.file_name AS publication,
        c.previous.value AS previous_value, c.value, c.value - c.previous.value AS change,
        c.status, q.sha256 AS previous_sha256, c.sha256,
        c.previous.publication_id AS previous_publication_id, c.publication_id
 FROM chained c
-JOIN publications q ON q.publication_id = c.previous.publication_id
+JOIN named q ON q.publication_id = c.previous.publication_id
 WHERE c.value IS DISTINCT FROM c.previous.value
 ORDER BY c.series, c.period, c.sequence
 """
@@ -166,9 +179,12 @@ ORDER BY f.date
 # name -> statement, in dependency order.
 VIEWS: dict[str, str] = {
     "publication_order": PUBLICATION_ORDER,
+    "quarterly_order": QUARTERLY_ORDER,
     "daily_arrivals": DAILY_ARRIVALS,
     "weekly_activity": WEEKLY_ACTIVITY,
     "revision_ledger": REVISION_LEDGER,
     "revisions": REVISIONS,
     "daily_as_first_published": DAILY_AS_FIRST_PUBLISHED,
+    "quarterly_detections": QUARTERLY_DETECTIONS,
+    "quarterly_reconciliation": QUARTERLY_RECONCILIATION,
 }

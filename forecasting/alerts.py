@@ -25,6 +25,7 @@ __all__ = [
     "record_alerts",
     "quiet_alerts",
     "headline_figures",
+    "quarterly_alerts",
 ]
 
 # How serious each kind is: the message takes the most serious of its alerts.
@@ -38,6 +39,7 @@ SEVERITY: dict[str, str] = {
     "held": "warning",
     "new": "info",
     "record": "info",
+    "quarterly": "info",
 }
 SOURCE_NAMES = {"last_7_days": "page", "weekly_release": "release"}
 
@@ -107,8 +109,32 @@ def compute_alerts(
         alerts += record_alerts(latest_daily(db).daily, _as_date(previous))
     alerts += _revision_alerts(db, facts.stored, runs, settings.revision_alert_pct)
     alerts += _held_alerts(db)
+    alerts += quarterly_alerts(db)
     alerts += quiet_alerts(store_alerts.source_freshness(db), today, settings)
     return alerts
+
+
+def quarterly_alerts(db: str | Path) -> list[Alert]:
+    """The newest official quarterly release (who crosses), announced once by its sha256."""
+    from forecasting.store import quarterly_publications
+
+    held = quarterly_publications(db)
+    if held.empty:
+        return []
+    newest = held.iloc[0]
+    through = _stored_date(newest["data_through"])
+    published = _as_date(newest["published_on"])
+    when = f", published {_day(published)}" if published else ""
+    quarter = f"{through.year} Q{(through.month - 1) // 3 + 1}"
+    return [
+        Alert(
+            f"quarterly:{newest['sha256']}",
+            "quarterly",
+            f"new official quarterly figures to {quarter}",
+            f"New official quarterly figures (nationality, age, sex) to the end of {quarter}"
+            f"{when} ({newest['file_name']}); the report's 'Who is crossing' section uses them.",
+        )
+    ]
 
 
 def _failure_alerts(facts: RunFacts, today: date) -> list[Alert]:

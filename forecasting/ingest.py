@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -129,6 +129,7 @@ class GovukIngest:
     outcomes: list[store.IngestOutcome]
     summary: str  # one line per publication: new, not modified, already held, FAILED
     failures: list[str]
+    quarterly: list[store.QuarterlyOutcome] = field(default_factory=list)  # who crosses
 
 
 def ingest_from_govuk(
@@ -174,7 +175,7 @@ def ingest_from_govuk(
     from forecasting.quarterly_ingest import ingest_quarterly_from_govuk
 
     quarterly, failed = ingest_quarterly_from_govuk(db_path, Path(raw_dir), settings, today)
-    return GovukIngest([*outcomes, *quarterly], result.summary, [*result.failures, *failed])
+    return GovukIngest(outcomes, result.summary, [*result.failures, *failed], quarterly)
 
 
 def _value(value: object) -> str | None:

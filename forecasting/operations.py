@@ -460,7 +460,7 @@ def ingest_govuk(db: Path, *, raw_dir: Path, settings: Settings) -> GovukOutcome
     from forecasting.ingest import ingest_from_govuk
 
     result = ingest_from_govuk(db, raw_dir=raw_dir, settings=settings)
-    return GovukOutcome(list(result.outcomes), list(result.failures))
+    return GovukOutcome([*result.outcomes, *result.quarterly], list(result.failures))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,6 +22,12 @@ Routes (as on GOV.UK)
     The chosen "last 7 days" capture, byte for byte.
 ``/media/<id>/<name>.ods``
     The ODS, where <id> is the first 24 hex digits of its sha256; any <name> is accepted.
+``/api/content/government/statistical-data-sets/irregular-migration-detailed-dataset-and-summary-tables``
+    The quarterly statistical data set's Content API JSON: ``details.attachments`` lists a
+    summary-tables HTML attachment and the chosen quarterly detailed-dataset workbook(s);
+    ``public_updated_at`` is that release's publication date (route "quarterly_api").
+``/government/uploads/system/uploads/attachment_data/file/<id>/<name>.xlsx``
+    A quarterly workbook, byte for byte (route "quarterly").
 
 ``GovukServer`` API
 -------------------
@@ -30,6 +36,10 @@ Routes (as on GOV.UK)
 ``use_release(key)`` / ``use_page(key)``: choose by Path or by a substring of the file name
     ("20_February_2026", "2026-02-20"); returns the Path. Raise KeyError when nothing matches.
 ``also_list(*keys)``: older releases also listed in the API and on the publication page.
+``quarterly``: the quarterly workbook listed as the newest (default the newest shared one; None
+    lists none); ``use_quarterly(key)`` chooses it; ``also_list_quarterly(*keys)`` lists older
+    ones too; ``quarterly_updated_at``: the ``public_updated_at`` sent (default the release's
+    real publication date).
 ``ods_name``: the name used in the ODS URL and the API's ``filename`` (default the file's own
     name; set it to something hostile such as ``"..%2F..%2Fevil.ods"`` to test sanitising).
 ``api_shape``: ``"normal"``; ``"changed"`` (no ``details.attachments``: clients must fall back to
@@ -92,7 +102,21 @@ PAGE_PATH = (
 )
 SUMMARY_PATH = PUBLICATION_PATH + "/weekly-summary-of-small-boat-arrivals-and-preventions"
 ODS_TYPE = "application/vnd.oasis.opendocument.spreadsheet"
-ROUTES = ("api", "publication", "page", "ods")
+ROUTES = ("api", "publication", "page", "ods", "quarterly_api", "quarterly")
+DATASET_PATH = (
+    "/government/statistical-data-sets/irregular-migration-detailed-dataset-and-summary-tables"
+)
+DATASET_API_PATH = "/api/content" + DATASET_PATH
+UPLOADS_PATH = "/government/uploads/system/uploads/attachment_data/file/"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The real publication dates of the shared quarterly releases (../shared/data/README.md).
+QUARTERLY_PUBLISHED = {
+    "december-2022": "2023-02-23",
+    "march-2023": "2023-05-25",
+    "june-2023": "2023-08-24",
+    "september-2023": "2023-11-23",
+    "december-2023": "2024-02-29",
+}
 _MONTHS = [datetime(2000, m, 1).strftime("%B").lower() for m in range(1, 13)]
 
 
@@ -140,7 +164,10 @@ class GovukServer:
     page_links_last_7_days: bool = True
     conditional: bool = True
     ods_listed_at: str | None = None
+    quarterly: Path | None = None
+    quarterly_updated_at: str | None = None
     requests: list[Seen] = field(default_factory=list)
+    _quarterly_listed: list[Path] = field(default_factory=list)
     _listed: list[Path] = field(default_factory=list)
     _faults: dict[str, list[Fault]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -160,6 +187,67 @@ class GovukServer:
     def pages(self) -> list[Path]:
         """Every shared last-7-days capture, oldest first."""
         return sorted((self.shared / "govuk" / "last-7-days").glob("*.html"))
+
+    @property
+    def quarterlies(self) -> list[Path]:
+        """Every shared quarterly workbook, oldest release first."""
+        folder = self.shared / "govuk" / "irregular-migration-detailed"
+        return sorted(folder.glob("*.xlsx"), key=lambda p: _quarterly_published(p) or "")
+
+    def use_quarterly(self, key: str | Path | None) -> Path | None:
+        """List this quarterly workbook as the newest (a Path or a substring; None: none)."""
+        self.quarterly = None if key is None else self._pick(key, self.quarterlies)
+        return self.quarterly
+
+    def also_list_quarterly(self, *keys: str | Path) -> list[Path]:
+        """List these quarterly workbooks as well (GOV.UK keeps earlier releases' files)."""
+        self._quarterly_listed = [self._pick(k, self.quarterlies) for k in keys]
+        return self._quarterly_listed
+
+    def quarterly_url(self, path: Path | None = None) -> str:
+        """Where a quarterly workbook is served (default the one listed as newest)."""
+        path = path or self.quarterly
+        assert path is not None
+        return f"{self.url}{UPLOADS_PATH}{_media_id(path)}/{quote(path.name)}"
+
+    def quarterly_json(self) -> bytes:
+        """The statistical data set's Content API answer, as GOV.UK shapes it."""
+        listed = [p for p in self._quarterly_listed if p != self.quarterly]
+        listed += [self.quarterly] if self.quarterly else []
+        files = [
+            {
+                "attachment_type": "file",
+                "id": _media_id(path),
+                "title": "Irregular migration to the UK detailed dataset, "
+                + path.stem.split("dataset-")[-1].replace("-", " "),
+                "filename": path.name,
+                "url": self.quarterly_url(path),
+                "content_type": XLSX_TYPE,
+                "file_size": path.stat().st_size,
+            }
+            for path in listed
+        ]
+        summary = {
+            "attachment_type": "html",
+            "title": "Irregular migration to the UK summary tables",
+            "url": self.url + DATASET_PATH + "/summary-tables",
+            "content_type": "text/html",
+        }
+        published = self.quarterly_updated_at or (
+            (_quarterly_published(self.quarterly) or "2024-02-29") + "T09:30:00+00:00"
+            if self.quarterly
+            else "2024-02-29T09:30:00+00:00"
+        )
+        doc = {
+            "base_path": DATASET_PATH,
+            "document_type": "statistical_data_set",
+            "schema_name": "statistical_data_set",
+            "title": "Irregular migration detailed dataset and summary tables",
+            "public_updated_at": published,
+            "first_published_at": "2023-02-23T09:30:00+00:00",
+            "details": {"attachments": [summary, *files], "body": "<p>Irregular migration</p>"},
+        }
+        return json.dumps(doc).encode("utf-8")
 
     def use_release(self, key: str | Path) -> Path:
         """Serve this release as the current one (a Path, or a substring of a file name)."""
@@ -337,6 +425,14 @@ class GovukServer:
 
     def _content(self, route: str, path: str) -> tuple[int, bytes, str, str | None]:
         """(status, body, content type, Last-Modified) for a request."""
+        if route == "quarterly_api":
+            return 200, self.quarterly_json(), "application/json; charset=utf-8", None
+        if route == "quarterly":
+            media_id = path[len(UPLOADS_PATH) :].split("/")[0]
+            for candidate in [*self._quarterly_listed, *([self.quarterly] or [])]:
+                if candidate is not None and _media_id(candidate) == media_id:
+                    return 200, candidate.read_bytes(), XLSX_TYPE, None
+            return 404, b"<html><body>Page not found</body></html>", "text/html", None
         if route == "api":
             return 200, self.api_json(), "application/json; charset=utf-8", None
         if route == "publication":
@@ -365,6 +461,8 @@ class GovukServer:
             self.release = self.releases[-1]
         if self.page is None and self.pages:
             self.page = self.pages[-1]
+        if self.quarterly is None and self.quarterlies:
+            self.quarterly = self.quarterlies[-1]
         httpd = ThreadingHTTPServer((host, port), _Handler)
         httpd.daemon_threads = True
         httpd.block_on_close = False
@@ -392,6 +490,13 @@ class GovukServer:
         self.stop()
 
 
+def _quarterly_published(path: Path | None) -> str | None:
+    """The real publication date of a shared quarterly release, from its file name."""
+    if path is None:
+        return None
+    return next((d for k, d in QUARTERLY_PUBLISHED.items() if k in path.name), None)
+
+
 def _media_id(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:24]
 
@@ -408,6 +513,10 @@ def _route(path: str) -> str | None:
         return "publication"
     if path == PAGE_PATH:
         return "page"
+    if path == DATASET_API_PATH:
+        return "quarterly_api"
+    if path.startswith(UPLOADS_PATH):
+        return "quarterly"
     if path.startswith("/media/"):
         return "ods"
     return None

@@ -429,7 +429,7 @@ class GovukServer:
             return 200, self.quarterly_json(), "application/json; charset=utf-8", None
         if route == "quarterly":
             media_id = path[len(UPLOADS_PATH) :].split("/")[0]
-            for candidate in [*self._quarterly_listed, *([self.quarterly] or [])]:
+            for candidate in [*self._quarterly_listed, self.quarterly]:
                 if candidate is not None and _media_id(candidate) == media_id:
                     return 200, candidate.read_bytes(), XLSX_TYPE, None
             return 404, b"<html><body>Page not found</body></html>", "text/html", None

@@ -174,7 +174,9 @@ def test_an_ods_with_other_title_rows_and_an_extra_column_gives_identical_rows(
     columns = "* EXCLUDE (publication_id, sheet_row)"
     values = f"SELECT {columns} FROM quarterly_values ORDER BY ALL"
     assert _q(a, values) == _q(b, values) and len(_q(a, values)) == len(rows)
-    pubs = "SELECT published_on, vintage_source, data_from, data_through FROM quarterly_publications"
+    pubs = (
+        "SELECT published_on, vintage_source, data_from, data_through FROM quarterly_publications"
+    )
     assert _q(a, pubs) == _q(b, pubs)
 
 

@@ -39,6 +39,7 @@ from forecasting.store.quarterly import (
     quarterly_ledger,
     quarterly_publications,
     quarterly_reconciliation,
+    quarterly_vintages,
 )
 from forecasting.store.reads import (
     AsOfRead,
@@ -91,4 +92,5 @@ __all__ = [
     "quarterly_ledger",
     "quarterly_publications",
     "quarterly_reconciliation",
+    "quarterly_vintages",
 ]

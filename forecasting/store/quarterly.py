@@ -27,6 +27,7 @@ __all__ = [
     "quarterly_as_of",
     "quarterly_reconciliation",
     "quarterly_ledger",
+    "quarterly_vintages",
     "BREAKDOWN_COLUMNS",
 ]
 
@@ -171,4 +172,24 @@ def quarterly_ledger(db_path: str | Path) -> pd.DataFrame:
     with open_store(db_path, read_only=True) as con:
         return con.execute(
             "SELECT * FROM revision_ledger WHERE series = 'quarterly_small_boat_arrivals'"
+        ).df()
+
+
+def quarterly_vintages(db_path: str | Path, as_of: date | None = None) -> pd.DataFrame:
+    """Every official release known on `as_of` (None: all), its small-boat detections by
+    quarter, nationality, sex and age group: what the estimate's backtest replays."""
+    with open_store(db_path, read_only=True) as con:
+        return con.execute(
+            f"""
+            SELECT v.publication_id, p.file_name AS publication, p.published_on, o.sequence,
+                   v.year, v.quarter, v.nationality, v.sex, v.age_group,
+                   sum(v.detections)::BIGINT AS detections
+            FROM quarterly_values v
+            JOIN quarterly_publications p USING (publication_id)
+            JOIN quarterly_order o USING (publication_id)
+            WHERE o.in_series AND ($as_of IS NULL OR o.known_from <= $as_of) AND {SMALL_BOATS}
+            GROUP BY ALL
+            ORDER BY o.sequence, v.year, v.quarter
+            """,
+            {"as_of": as_of},
         ).df()

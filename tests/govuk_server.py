@@ -90,6 +90,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
+from govuk_quarterly import DATASET_API_PATH, UPLOADS_PATH, QuarterlyListing, media_id
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CROSSINGS_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -103,20 +104,6 @@ PAGE_PATH = (
 SUMMARY_PATH = PUBLICATION_PATH + "/weekly-summary-of-small-boat-arrivals-and-preventions"
 ODS_TYPE = "application/vnd.oasis.opendocument.spreadsheet"
 ROUTES = ("api", "publication", "page", "ods", "quarterly_api", "quarterly")
-DATASET_PATH = (
-    "/government/statistical-data-sets/irregular-migration-detailed-dataset-and-summary-tables"
-)
-DATASET_API_PATH = "/api/content" + DATASET_PATH
-UPLOADS_PATH = "/government/uploads/system/uploads/attachment_data/file/"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# The real publication dates of the shared quarterly releases (../shared/data/README.md).
-QUARTERLY_PUBLISHED = {
-    "december-2022": "2023-02-23",
-    "march-2023": "2023-05-25",
-    "june-2023": "2023-08-24",
-    "september-2023": "2023-11-23",
-    "december-2023": "2024-02-29",
-}
 _MONTHS = [datetime(2000, m, 1).strftime("%B").lower() for m in range(1, 13)]
 
 
@@ -153,7 +140,7 @@ def _release_day(path: Path) -> tuple[int, int, int, int]:
 
 
 @dataclass
-class GovukServer:
+class GovukServer(QuarterlyListing):
     """State and control of one local GOV.UK; the HTTP handler reads it on every request."""
 
     shared: Path = SHARED
@@ -187,67 +174,6 @@ class GovukServer:
     def pages(self) -> list[Path]:
         """Every shared last-7-days capture, oldest first."""
         return sorted((self.shared / "govuk" / "last-7-days").glob("*.html"))
-
-    @property
-    def quarterlies(self) -> list[Path]:
-        """Every shared quarterly workbook, oldest release first."""
-        folder = self.shared / "govuk" / "irregular-migration-detailed"
-        return sorted(folder.glob("*.xlsx"), key=lambda p: _quarterly_published(p) or "")
-
-    def use_quarterly(self, key: str | Path | None) -> Path | None:
-        """List this quarterly workbook as the newest (a Path or a substring; None: none)."""
-        self.quarterly = None if key is None else self._pick(key, self.quarterlies)
-        return self.quarterly
-
-    def also_list_quarterly(self, *keys: str | Path) -> list[Path]:
-        """List these quarterly workbooks as well (GOV.UK keeps earlier releases' files)."""
-        self._quarterly_listed = [self._pick(k, self.quarterlies) for k in keys]
-        return self._quarterly_listed
-
-    def quarterly_url(self, path: Path | None = None) -> str:
-        """Where a quarterly workbook is served (default the one listed as newest)."""
-        path = path or self.quarterly
-        assert path is not None
-        return f"{self.url}{UPLOADS_PATH}{_media_id(path)}/{quote(path.name)}"
-
-    def quarterly_json(self) -> bytes:
-        """The statistical data set's Content API answer, as GOV.UK shapes it."""
-        listed = [p for p in self._quarterly_listed if p != self.quarterly]
-        listed += [self.quarterly] if self.quarterly else []
-        files = [
-            {
-                "attachment_type": "file",
-                "id": _media_id(path),
-                "title": "Irregular migration to the UK detailed dataset, "
-                + path.stem.split("dataset-")[-1].replace("-", " "),
-                "filename": path.name,
-                "url": self.quarterly_url(path),
-                "content_type": XLSX_TYPE,
-                "file_size": path.stat().st_size,
-            }
-            for path in listed
-        ]
-        summary = {
-            "attachment_type": "html",
-            "title": "Irregular migration to the UK summary tables",
-            "url": self.url + DATASET_PATH + "/summary-tables",
-            "content_type": "text/html",
-        }
-        published = self.quarterly_updated_at or (
-            (_quarterly_published(self.quarterly) or "2024-02-29") + "T09:30:00+00:00"
-            if self.quarterly
-            else "2024-02-29T09:30:00+00:00"
-        )
-        doc = {
-            "base_path": DATASET_PATH,
-            "document_type": "statistical_data_set",
-            "schema_name": "statistical_data_set",
-            "title": "Irregular migration detailed dataset and summary tables",
-            "public_updated_at": published,
-            "first_published_at": "2023-02-23T09:30:00+00:00",
-            "details": {"attachments": [summary, *files], "body": "<p>Irregular migration</p>"},
-        }
-        return json.dumps(doc).encode("utf-8")
 
     def use_release(self, key: str | Path) -> Path:
         """Serve this release as the current one (a Path, or a substring of a file name)."""
@@ -425,14 +351,8 @@ class GovukServer:
 
     def _content(self, route: str, path: str) -> tuple[int, bytes, str, str | None]:
         """(status, body, content type, Last-Modified) for a request."""
-        if route == "quarterly_api":
-            return 200, self.quarterly_json(), "application/json; charset=utf-8", None
-        if route == "quarterly":
-            media_id = path[len(UPLOADS_PATH) :].split("/")[0]
-            for candidate in [*self._quarterly_listed, self.quarterly]:
-                if candidate is not None and _media_id(candidate) == media_id:
-                    return 200, candidate.read_bytes(), XLSX_TYPE, None
-            return 404, b"<html><body>Page not found</body></html>", "text/html", None
+        if route in ("quarterly_api", "quarterly"):
+            return self.quarterly_content(route, path)
         if route == "api":
             return 200, self.api_json(), "application/json; charset=utf-8", None
         if route == "publication":
@@ -490,15 +410,7 @@ class GovukServer:
         self.stop()
 
 
-def _quarterly_published(path: Path | None) -> str | None:
-    """The real publication date of a shared quarterly release, from its file name."""
-    if path is None:
-        return None
-    return next((d for k, d in QUARTERLY_PUBLISHED.items() if k in path.name), None)
-
-
-def _media_id(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:24]
+_media_id = media_id
 
 
 def _http_date(moment: datetime) -> str:

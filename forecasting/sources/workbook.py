@@ -18,9 +18,9 @@ from typing import Any
 from forecasting.errors import BadInput
 from forecasting.sources.archive import (
     MAX_SHEET_CELLS,
-    MAX_UNCOMPRESSED_BYTES,
     _member_chunks,
     check_ods_container,
+    check_zip_members,
     first_line,
     sniff,
 )
@@ -62,16 +62,7 @@ def check_workbook_container(content: bytes, name: str, *, from_web: bool = Fals
 
 def _check_xlsx(content: bytes, archive: zipfile.ZipFile, name: str) -> None:
     """Every member unpacked by counting (a bomb stops at the limit), every XML scanned."""
-    names = archive.namelist()
-    if len(set(names)) != len(names):
-        raise BadInput(name, "is a damaged workbook (a member name appears twice)")
-    declared = sum(info.file_size for info in archive.infolist())
-    if declared > MAX_UNCOMPRESSED_BYTES:
-        raise BadInput(
-            name,
-            f"would unpack to {declared:,} bytes, over the {MAX_UNCOMPRESSED_BYTES:,}-byte limit "
-            "(a zip bomb?); refused before parsing",
-        )
+    check_zip_members(archive, name, "workbook")
     for info in archive.infolist():
         if not info.filename.endswith((".xml", ".rels")):
             continue

@@ -14,7 +14,7 @@ __all__ = [
     "QUARTERLY_ORDER",
     "QUARTERLY_DETECTIONS",
     "QUARTERLY_RECONCILIATION",
-    "QUARTERLY_CHAINED",
+    "QUARTERLY_VINTAGES",
     "RECONCILIATION_FLAG_PCT",
 ]
 
@@ -87,20 +87,8 @@ LEFT JOIN weekly w
 ORDER BY o.year, o.quarter
 """
 
-# The ledger's rows for the quarterly series, in the shape of views.REVISION_LEDGER's `chained`.
-QUARTERLY_CHAINED = f"""
-    SELECT v.series, v.period, v.value, v.publication_id, p.file_name, p.sha256, p.status,
-           o.sequence,
-           last_value(CASE WHEN p.status = 'official'
-                      THEN {{'value': v.value, 'publication_id': v.publication_id}} END
-                      IGNORE NULLS) OVER (
-               PARTITION BY v.series, v.period ORDER BY o.sequence
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous
-    FROM (
+# Each release's small-boat total per quarter: the ledger's series `quarterly_small_boat_arrivals`.
+QUARTERLY_VINTAGES = f"""
         SELECT 'quarterly_small_boat_arrivals' AS series, {QUARTER_END} AS period,
                publication_id, sum(detections)::BIGINT AS value
-        FROM quarterly_values WHERE {SMALL_BOATS} GROUP BY ALL
-    ) v
-    JOIN quarterly_publications p USING (publication_id)
-    JOIN quarterly_order o USING (publication_id)
-"""
+        FROM quarterly_values WHERE {SMALL_BOATS} GROUP BY ALL"""

@@ -16,10 +16,10 @@ Two orders of publications:
 from __future__ import annotations
 
 from forecasting.store.quarterly_views import (
-    QUARTERLY_CHAINED,
     QUARTERLY_DETECTIONS,
     QUARTERLY_ORDER,
     QUARTERLY_RECONCILIATION,
+    QUARTERLY_VINTAGES,
 )
 
 __all__ = ["VIEWS", "SUPERSEDED", "LEDGER_SERIES"]
@@ -92,6 +92,28 @@ QUALIFY row_number() OVER (PARTITION BY v.week_ending ORDER BY o.recency) = 1
 ORDER BY v.week_ending
 """
 
+# Each vintage of a value beside the official value before it (in its publications' chronology).
+_CHAINED = """
+    SELECT v.series, v.period, v.value, v.publication_id, p.file_name, p.sha256, p.status,
+           o.sequence,
+           last_value(CASE WHEN p.status = 'official'
+                      THEN {{'value': v.value, 'publication_id': v.publication_id}} END
+                      IGNORE NULLS) OVER (
+               PARTITION BY v.series, v.period ORDER BY o.sequence
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous
+    FROM {vintages} v
+    JOIN {publications} p USING (publication_id)
+    JOIN {order} o USING (publication_id)"""
+
+_WEEKLY_CHAIN = _CHAINED.format(
+    vintages="vintages", publications="publications", order="publication_order"
+)
+_QUARTERLY_CHAIN = _CHAINED.format(
+    vintages=f"({QUARTERLY_VINTAGES})",
+    publications="quarterly_publications",
+    order="quarterly_order",
+)
+
 # One row per change of a published value: each publication's value against the value in the
 # official publication before it (in chronology). Held publications are compared the same way
 # and marked `status = 'held'`; the chain itself runs through official publications only.
@@ -101,18 +123,9 @@ WITH vintages AS (
     {_VINTAGES}
 ),
 chained AS (
-    SELECT v.series, v.period, v.value, v.publication_id, p.file_name, p.sha256, p.status,
-           o.sequence,
-           last_value(CASE WHEN p.status = 'official'
-                      THEN {{'value': v.value, 'publication_id': v.publication_id}} END
-                      IGNORE NULLS) OVER (
-               PARTITION BY v.series, v.period ORDER BY o.sequence
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous
-    FROM vintages v
-    JOIN publications p USING (publication_id)
-    JOIN publication_order o USING (publication_id)
+    {_WEEKLY_CHAIN}
     UNION ALL
-    {QUARTERLY_CHAINED}
+    {_QUARTERLY_CHAIN}
 ),
 named AS (
     SELECT publication_id, file_name, sha256 FROM publications

@@ -460,7 +460,8 @@ def ingest_govuk(db: Path, *, raw_dir: Path, settings: Settings) -> GovukOutcome
     from forecasting.ingest import ingest_from_govuk
 
     result = ingest_from_govuk(db, raw_dir=raw_dir, settings=settings)
-    return GovukOutcome([*result.outcomes, *result.quarterly], list(result.failures))
+    quarterly = getattr(result, "quarterly", [])  # the quarterly dataset's, when checked
+    return GovukOutcome([*result.outcomes, *quarterly], list(result.failures))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -204,3 +204,12 @@ def test_the_export_includes_the_quarterly_views(quarterly_store: Path, tmp_path
         "WHERE year = 2023 AND method_of_entry = 'Small boat arrivals'"
     ).fetchall()
     assert total == [(29_437,)]
+
+
+def test_a_folder_of_quarterly_workbooks_is_ingested(tmp_path: Path) -> None:
+    folder = quarterly_paths()[0].parent
+    db = tmp_path / "crossings.duckdb"
+    outcomes = _ingest(db, [folder])
+    assert sorted(o.file_name for o in outcomes) == sorted(p.name for p in folder.glob("*.xlsx"))  # type: ignore[attr-defined]
+    assert all(o.stored for o in outcomes)  # type: ignore[attr-defined]
+    assert [o.stored for o in _ingest(db, [folder])] == [False] * 5  # type: ignore[attr-defined]

@@ -213,3 +213,29 @@ def test_a_folder_of_quarterly_workbooks_is_ingested(tmp_path: Path) -> None:
     assert sorted(o.file_name for o in outcomes) == sorted(p.name for p in folder.glob("*.xlsx"))  # type: ignore[attr-defined]
     assert all(o.stored for o in outcomes)  # type: ignore[attr-defined]
     assert [o.stored for o in _ingest(db, [folder])] == [False] * 5  # type: ignore[attr-defined]
+
+
+def test_a_quarter_far_from_the_weekly_series_is_stored_flagged_and_named(
+    tmp_path: Path, latest_store: Path
+) -> None:
+    """A release whose 2023 Q4 small-boat total is 10% above the weekly series: stored, flagged
+    in the reconciliation, named by the report; the other quarters are not flagged."""
+    from forecasting.report.who import who_context
+    from forecasting.report.who_data import load_who
+
+    rows = real_rows(quarterly_path("december-2023"))
+    for row in rows:
+        if row[1] == "2023 Q4" and row[2] == "Small boat arrivals":
+            row[7] = round(float(row[7]) * 1.1)
+    odd = write_quarterly_ods(tmp_path / "irr-d01-odd.ods", rows, cover="Published 2024-03-01")
+    db = tmp_path / "crossings.duckdb"
+    shutil.copy2(latest_store, db)
+    assert _ingest(db, [quarterly_path("december-2023"), odd])[1].stored  # type: ignore[attr-defined]
+    flagged = _q(db, "SELECT year, quarter, difference_pct FROM quarterly_reconciliation "
+                     "WHERE flagged")  # fmt: skip
+    assert [(y, q) for y, q, _ in flagged] == [(2023, 4)] and 9 < flagged[0][2] < 11
+    daily = store.latest_daily(db).daily
+    who = load_who(db, store.latest_data_through(db), daily, 100)
+    context = who_context(who)["who"]
+    [named] = context["flagged"]
+    assert named.startswith("2023 Q4 (+") and abs(float(named[10:-2]) - flagged[0][2]) < 0.06

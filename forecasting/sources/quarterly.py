@@ -23,7 +23,11 @@ from forecasting.errors import BadInput
 from forecasting.sources.archive import read_capped
 from forecasting.sources.cells import CellError, blank, normalise_header, to_count
 from forecasting.sources.quarterly_labels import age_group, plain_label, sex
-from forecasting.sources.workbook import check_workbook_container, read_workbook_sheets
+from forecasting.sources.workbook import (
+    check_workbook_container,
+    read_workbook_sheets,
+    sheet_names,
+)
 
 __all__ = [
     "QuarterlyRelease",
@@ -106,7 +110,7 @@ def is_quarterly_workbook(path: Path) -> bool:
     try:
         content = read_capped(path, MAX_WORKBOOK_BYTES, "a workbook")
         check_workbook_container(content, path.name)
-        names = list(read_workbook_sheets(content, path.name))
+        names = sheet_names(content, path.name)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # noqa: BLE001 - the weekly reader gives the proper refusal

@@ -25,7 +25,7 @@ from forecasting.sources.archive import (
     sniff,
 )
 
-__all__ = ["NOT_WORKBOOK", "check_workbook_container", "read_workbook_sheets"]
+__all__ = ["NOT_WORKBOOK", "check_workbook_container", "read_workbook_sheets", "sheet_names"]
 
 NOT_WORKBOOK = {
     "empty": "is empty (0 bytes), not a spreadsheet",
@@ -97,12 +97,23 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
+def sheet_names(content: bytes, name: str) -> list[str]:
+    """The sheets' names (a checked container only), without reading their cells."""
+    return list(_read(content, name, cells=False))
+
+
 def read_workbook_sheets(content: bytes, name: str) -> dict[str, list[list[Any]]]:
     """Every sheet's cells (a checked container only), read by calamine for either format."""
+    return _read(content, name, cells=True)
+
+
+def _read(content: bytes, name: str, *, cells: bool) -> dict[str, list[list[Any]]]:
     from python_calamine import CalamineWorkbook
 
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        if not cells:
+            return {sheet: [] for sheet in workbook.sheet_names}
         return {
             sheet: workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
             for sheet in workbook.sheet_names

@@ -22,6 +22,7 @@ from flows.commands import (
     cmd_accept,
     cmd_backfill,
     cmd_backtest,
+    cmd_breakdown,
     cmd_export,
     cmd_forecast,
     cmd_ingest,
@@ -157,8 +158,9 @@ def _library_commands(sub: Any) -> None:
         "--source",
         nargs="+",
         metavar="PATH_OR_URL",
-        help="releases (.ods), saved last-7-days pages (.html), folders of them (stored oldest "
-        "publication first), or one URL; default: the newest on GOV.UK ($CROSSINGS_GOVUK_URL)",
+        help="releases (.ods), saved last-7-days pages (.html), quarterly detailed datasets "
+        "(.xlsx or .ods), folders of them (stored oldest publication first), or one URL; "
+        "default: the newest on GOV.UK ($CROSSINGS_GOVUK_URL)",
     )
     p.add_argument("--raw-dir", help=RAW_HELP)
 
@@ -223,6 +225,20 @@ def _store_commands(sub: Any) -> None:
     p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
 
 
+def _quarterly_commands(sub: Any) -> None:
+    """Who crosses: the official quarterly breakdowns (forecasting/breakdown.py)."""
+    p = _add(sub, "breakdown", cmd_breakdown, "who crossed: a year's official quarterly figures")
+    p.add_argument("--year", type=int, required=True, help="e.g. 2023")
+    p.add_argument("--by", choices=["nationality", "age", "sex", "region"], required=True)
+    p.add_argument(
+        "--method",
+        choices=["small-boats", "air", "ports", "in-uk", "all"],
+        default="small-boats",
+        help="method of entry (default small-boats)",
+    )
+    p.add_argument("--top", type=int, help="only the first N rows (the total stays whole)")
+
+
 def _flow_commands(sub: Any) -> None:
     p = _add(sub, "run", cmd_run, "the nightly flow once: ingest, forecast, report")
     p.add_argument(
@@ -258,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _library_commands(sub)
     _store_commands(sub)
+    _quarterly_commands(sub)
     _flow_commands(sub)
     return parser
 

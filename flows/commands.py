@@ -225,6 +225,15 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return ExitStatus.OK
 
 
+def cmd_breakdown(args: argparse.Namespace, settings: Settings) -> int:
+    """A year's official quarterly detections by nationality, age group or sex, top first."""
+    from forecasting.breakdown import breakdown, format_breakdown
+
+    result = breakdown(Path(args.db or settings.db), args.year, args.by, args.method)
+    say(format_breakdown(result, top=args.top))
+    return ExitStatus.OK
+
+
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from forecasting.report import write_report
 

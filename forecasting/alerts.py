@@ -15,6 +15,7 @@ from typing import cast
 
 import pandas as pd
 
+from forecasting.alert_headline import daily_series
 from forecasting.calendar import long_date
 from forecasting.freshness import freshness
 from forecasting.settings import Settings
@@ -27,7 +28,7 @@ __all__ = [
     "compute_alerts",
     "record_alerts",
     "quiet_alerts",
-    "headline_figures",
+    "quarterly_alerts",
 ]
 
 # How serious each kind is: the message takes the most serious of its alerts.
@@ -41,6 +42,7 @@ SEVERITY: dict[str, str] = {
     "held": "warning",
     "new": "info",
     "record": "info",
+    "quarterly": "info",
 }
 SOURCE_NAMES = {"last_7_days": "page", "weekly_release": "release"}
 
@@ -106,8 +108,32 @@ def compute_alerts(
         alerts += record_alerts(latest_daily(db).daily, _as_date(previous))
     alerts += _revision_alerts(db, facts.stored, runs, settings.revision_alert_pct)
     alerts += _held_alerts(db)
+    alerts += quarterly_alerts(db)
     alerts += quiet_alerts(store_alerts.source_freshness(db), today, settings)
     return alerts
+
+
+def quarterly_alerts(db: str | Path) -> list[Alert]:
+    """The newest official quarterly release (who crosses), announced once by its sha256."""
+    from forecasting.store import quarterly_publications
+
+    held = quarterly_publications(db)
+    if held.empty:
+        return []
+    newest = held.iloc[0]
+    through = _stored_date(newest["data_through"])
+    published = _as_date(newest["published_on"])
+    when = f", published {long_date(published)}" if published else ""
+    quarter = f"{through.year} Q{(through.month - 1) // 3 + 1}"
+    return [
+        Alert(
+            f"quarterly:{newest['sha256']}",
+            "quarterly",
+            f"new official quarterly figures to {quarter}",
+            f"New official quarterly figures (nationality, age, sex) to the end of {quarter}"
+            f"{when} ({newest['file_name']}); the report's 'Who is crossing' section uses them.",
+        )
+    ]
 
 
 def _failure_alerts(facts: RunFacts, today: date) -> list[Alert]:
@@ -187,13 +213,6 @@ def _publication_alerts(runs: pd.DataFrame) -> list[Alert]:
     return alerts
 
 
-def _periods(daily: pd.DataFrame) -> pd.Series:
-    return pd.Series(
-        daily["migrants_arrived"].to_numpy(dtype="int64"),
-        index=pd.to_datetime(pd.Series(daily["date"])),
-    )
-
-
 def record_alerts(daily: pd.DataFrame, previous_through: date | None) -> list[Alert]:
     """Records set by the days after `previous_through`: the most on a day, week, month, or the
     highest year-to-date total for the date (announced when the year takes the lead).
@@ -205,7 +224,7 @@ def record_alerts(daily: pd.DataFrame, previous_through: date | None) -> list[Al
     """
     if daily.empty or previous_through is None:
         return []
-    series = _periods(daily)
+    series = daily_series(daily)
     last_day = series.index[-1]
     if last_day <= pd.Timestamp(previous_through):
         return []
@@ -351,49 +370,3 @@ def _held_alerts(db: str | Path) -> list[Alert]:
         )
         for row in held.itertuples(index=False)
     ]
-
-
-def headline_figures(db: str | Path, reports_dir: str | Path) -> list[str]:
-    """The lines every message carries: year to date, latest day and week, year-end forecast,
-    and where the report is."""
-    from forecasting.store import latest_daily
-    from forecasting.ytd import headline, year_to_date
-
-    lines = []
-    daily = latest_daily(db).daily if Path(db).exists() else pd.DataFrame()
-    if not daily.empty:
-        lines.append(f"Year to date: {headline(year_to_date(daily))}.")
-        last = daily.iloc[-1]
-        lines.append(
-            f"Latest day, {long_date(last['date'])}: {int(last.migrants_arrived):,} people in "
-            f"{int(last.boats_arrived):,} boats."
-        )
-        lines.append(_week_line(daily))
-    year_end = store_alerts.latest_year_end(db) if Path(db).exists() else None
-    if year_end:
-        as_of = long_date(_stored_date(year_end["as_of"]))
-        lines.append(
-            f"Year-end {int(year_end['year'])} forecast (as of {as_of}):"
-            f" median {year_end['p50']:,.0f}, 80% range {year_end['p10']:,.0f} to "
-            f"{year_end['p90']:,.0f}."
-        )
-    index = (Path(reports_dir) / "index.html").resolve()
-    lines.append(f"Report: {index.as_uri()}")
-    return lines
-
-
-def _week_line(daily: pd.DataFrame) -> str:
-    """The latest complete week (Monday to Sunday), and the week in progress so far."""
-    series = _periods(daily)
-    weeks = series.groupby(series.index.to_period("W-SUN")).agg(["sum", "count"])
-    current = weeks.iloc[-1]
-    ending = weeks.index[-1].end_time.date()
-    if current["count"] == 7:
-        return f"Latest week, ending {long_date(ending)}: {int(current['sum']):,} people."
-    text = f"Week ending {long_date(ending)} so far ({int(current['count'])} days): "
-    text += f"{int(current['sum']):,} people"
-    if len(weeks) > 1:
-        before = weeks.iloc[-2]
-        text += f"; the week before, ending {long_date(weeks.index[-2].end_time.date())}: "
-        text += f"{int(before['sum']):,}"
-    return text + "."

@@ -26,7 +26,7 @@ __all__ = [
     "check_sources",
 ]
 
-PUBLICATION_SUFFIXES = (".ods", ".html", ".htm")
+PUBLICATION_SUFFIXES = (".ods", ".html", ".htm", ".xlsx")  # .xlsx: the quarterly dataset
 _REISSUE = re.compile(r"_v(\d+)$", re.IGNORECASE)
 
 
@@ -69,7 +69,9 @@ def expand_sources(sources: list[str]) -> list[Path]:
             # refused by the reader, as it would be on its own.
             found = [p for p in path.iterdir() if p.suffix.lower() in PUBLICATION_SUFFIXES]
             if not found:
-                raise BadInput(source, "the folder holds no .ods or .html publications")
+                raise BadInput(
+                    source, "the folder holds no .ods or .html publications (nor .xlsx workbooks)"
+                )
             paths += found
         else:
             paths.append(path)

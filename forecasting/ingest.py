@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forecasting import store
 from forecasting.errors import BadInput
+from forecasting.quarterly_ingest import read_quarterly_source
 from forecasting.settings import Settings
 from forecasting.sources.archive import read_capped
 from forecasting.sources.release import Release, read_release
@@ -72,8 +73,17 @@ def ingest_source(
 ) -> store.IngestOutcome:
     """Store one publication from a path, or from a URL on GOV.UK (downloaded into `raw_dir`)."""
     text = str(source)
+    from forecasting.quarterly_ingest import is_quarterly_source
+
     if text.startswith(("http://", "https://")):
+        if is_quarterly_source(text):  # the quarterly detailed dataset (quarterly_ingest.py)
+            from forecasting.quarterly_ingest import ingest_quarterly_url
+
+            return ingest_quarterly_url(db_path, text, Path(raw_dir), _settings(settings), today)
         return _ingest_url(db_path, text, Path(raw_dir), today, _settings(settings))
+    if is_quarterly_source(_checked_path(source)):
+        quarterly = read_quarterly_source(source, today=today)
+        return store.ingest_quarterly(db_path, [(quarterly, str(Path(source).resolve()))])[0]
     release = read_source(source, today=today)
     return store.ingest(db_path, release, source=str(Path(source).resolve()))
 
@@ -119,6 +129,7 @@ class GovukIngest:
     outcomes: list[store.IngestOutcome]
     summary: str  # one line per publication: new, not modified, already held, FAILED
     failures: list[str]
+    quarterly: list[store.QuarterlyOutcome] = field(default_factory=list)  # who crosses
 
 
 def ingest_from_govuk(
@@ -160,7 +171,11 @@ def ingest_from_govuk(
     outcomes = store.ingest_all(
         db_path, [(r, r.provenance.get("url", r.file_name)) for r in result.releases]
     )
-    return GovukIngest(outcomes, result.summary, list(result.failures))
+    # The quarterly detailed dataset: its own source; a failure makes the run stale, no more.
+    from forecasting.quarterly_ingest import ingest_quarterly_from_govuk
+
+    quarterly, failed = ingest_quarterly_from_govuk(db_path, Path(raw_dir), settings, today)
+    return GovukIngest(outcomes, result.summary, [*result.failures, *failed], quarterly)
 
 
 def _value(value: object) -> str | None:

@@ -111,6 +111,7 @@ class ReportData:
     backtest_year_end: pd.DataFrame | None = None
     current: bool = True  # the store's newest figures, not a page of an earlier date
     notes: list[str] = field(default_factory=list)
+    who: Any = None  # "Who is crossing": report/who_data.WhoData, None without quarterly data
 
     @property
     def data_through(self) -> date:
@@ -159,12 +160,13 @@ def load_report_data(db_path: Path, as_of: date | None = None) -> ReportData:
     if read.daily.empty or through is None:
         raise ReportError(f"{db_path}: the store holds no figures yet; run `crossings ingest`")
     tables = read_report_tables(db_path, as_of, through)
+    ytd = year_to_date(read.daily, through)
     held = with_dates(tables.publications, "released_on", "data_from", "data_through")
     newest = store.last_official_day(db_path) or through
     return ReportData(
         as_of=as_of,
         read=read,
-        ytd=year_to_date(read.daily, through),
+        ytd=ytd,
         publications=held[held["sha256"].isin(read.publications)].reset_index(drop=True),
         newest_data_through=newest,
         forecast=_view(tables.forecast),
@@ -179,4 +181,12 @@ def load_report_data(db_path: Path, as_of: date | None = None) -> ReportData:
         backtest_scores=tables.backtest_scores,
         backtest_year_end=tables.backtest_year_end,
         current=requested is None or requested == newest,
+        who=_who(db_path, as_of, read.daily, int(ytd.table.iloc[-1]["migrants_arrived"])),
     )
+
+
+def _who(db_path: Path, as_of: date, daily: pd.DataFrame, ytd_total: int) -> Any:
+    """The official quarterly record known on as_of (report/who_data.py), or None."""
+    from forecasting.report.who_data import load_who
+
+    return load_who(db_path, as_of, daily, ytd_total)

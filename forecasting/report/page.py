@@ -29,6 +29,7 @@ from forecasting.report.formats import (
 from forecasting.report.provenance import provenance_context
 from forecasting.report.sections import forecast_context, key_figures
 from forecasting.report.style import PLOT_CONFIG
+from forecasting.report.who import who_context
 from forecasting.ytd import headline
 
 if TYPE_CHECKING:
@@ -148,6 +149,7 @@ def render_report(data: ReportData, *, stale_after_days: int = 8, today: date | 
         **forecast_context(data),
         **analysts_context(data),
         **provenance_context(data),
+        **who_context(data.who),  # "Who is crossing" (report/who.py, templates/who.html)
         ogl=OGL,
         generated_at=london_now().astimezone(UTC).strftime("%d %B %Y %H:%M UTC"),
         plotly_js=Markup(_plotly_js()),

@@ -46,7 +46,8 @@ def _snapshot_store(release: Path, db: Path) -> None:
     """Ingest, the track record and the forecast, with this tree's code."""
     code = (
         "import sys; from datetime import date; from pathlib import Path;"
-        "from forecasting.operations import ingest_many, forecast_and_store;"
+        "from forecasting.operations.ingest import ingest_many;"
+        "from forecasting.operations.forecast import forecast_and_store;"
         "from forecasting.store import last_official_day;"
         "from forecasting.track_record import fill_track_record;"
         "db = Path(sys.argv[1]); ingest_many(db, [sys.argv[2]], raw_dir=db.parent / 'raw');"

@@ -10,10 +10,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+
+if TYPE_CHECKING:
+    import logging
+
+    from forecasting.alerts import RunFacts
+    from forecasting.notify import Announcement
+    from forecasting.operations.results import NightResult
 
 __all__ = ["announce", "on_nightly_failure", "ARTIFACT_KEY"]
 
@@ -33,7 +40,7 @@ def _started(flow_run: Any = None) -> datetime | None:
     return datetime.fromisoformat(started.isoformat()).astimezone(UTC)
 
 
-def _facts(store: Path, failure: str | None = None, **kwargs: Any) -> Any:
+def _facts(store: Path, failure: str | None = None, **kwargs: Any) -> RunFacts:
     from forecasting.alerts import RunFacts
     from forecasting.store.alert_reads import stored_since
 
@@ -44,7 +51,7 @@ def _facts(store: Path, failure: str | None = None, **kwargs: Any) -> Any:
     return RunFacts(stored=stored, failure=failure, **kwargs)
 
 
-def _report(result: Any, logger: Any) -> None:
+def _report(result: Announcement, logger: logging.Logger | logging.LoggerAdapter[Any]) -> None:
     """Log what happened to the message and keep it as the run's markdown artifact."""
     for delivery in result.deliveries:
         (logger.info if delivery.delivered else logger.warning)("alert %s", delivery.describe())
@@ -60,18 +67,8 @@ def _report(result: Any, logger: Any) -> None:
         logger.warning("alerts artifact not written: %s", exc)
 
 
-def _source_failures(summary: dict) -> tuple[str, ...]:
-    """The sources that failed while the run carried on, one line each, from the run's summary
-    (`failures`, or the older `gov_uk_unavailable`)."""
-    failures = [str(f) for f in summary.get("failures") or []]
-    unavailable = summary.get("gov_uk_unavailable")
-    if unavailable and str(unavailable) not in failures:
-        failures.append(str(unavailable))
-    return tuple(failures)
-
-
 @task(name="announce", cache_policy=NO_CACHE)
-def announce(store: Path, reports: Path, summary: dict) -> str | None:
+def announce(store: Path, reports: Path, night: NightResult) -> str | None:
     """Send what the nightly run should announce; returns the message's title, if one went out."""
     from forecasting.notify import announce_run
     from forecasting.settings import Settings
@@ -86,7 +83,7 @@ def announce(store: Path, reports: Path, summary: dict) -> str | None:
             return None
         facts = _facts(
             store,
-            source_failures=_source_failures(summary),
+            source_failures=tuple(night.failures),
             run_id=str(flow_run.id) if flow_run.id else None,
         )
         result = announce_run(store, reports, facts, settings)

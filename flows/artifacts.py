@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prefect.artifacts import create_markdown_artifact
+
+if TYPE_CHECKING:
+    from forecasting.operations.results import BackfillResult, NightResult
 
 __all__ = ["nightly_artifact", "backfill_artifact"]
 
@@ -24,27 +28,27 @@ def _headline(store: Path) -> str:
         return f"(no headline: {exc})"
 
 
-def nightly_artifact(store: Path, summary: dict) -> None:
+def nightly_artifact(store: Path, night: NightResult) -> None:
     """The nightly run's summary in Prefect's UI: status, new figures, headline, forecast."""
-    fc, year_end = summary["forecast"], summary["forecast"]["year_end"]
-    arrived = "yes: " + ", ".join(summary["new_files"]) if summary["new_publication"] else "no"
-    if summary["failures"]:
-        arrived = "unknown: " + "; ".join(summary["failures"])
-    if summary["seeded"]:
-        arrived = f"yes: the empty store was seeded from the bundled snapshot {summary['seeded']}"
-    index = Path(summary["index"]).resolve()
-    status = "stale: " + "; ".join(summary["reasons"]) if summary["reasons"] else "fresh"
+    year_end = night.forecast.published.year_end
+    arrived = "yes: " + ", ".join(night.ingested.new_files) if night.new_publication else "no"
+    if night.failures:
+        arrived = "unknown: " + "; ".join(night.failures)
+    if night.seeded:
+        arrived = f"yes: the empty store was seeded from the bundled snapshot {night.seeded}"
+    index = night.index.resolve()
+    status = "stale: " + "; ".join(night.reasons) if night.reasons else "fresh"
     lines = [
         "# Channel crossings: nightly run",
         "",
         f"- **Status:** {status}",
-        f"- **Data through:** {summary['data_through']}",
+        f"- **Data through:** {night.data_through.isoformat()}",
         f"- **New publication:** {arrived}",
         f"- **Headline:** {_headline(store)}",
-        f"- **Year-end {int(year_end['year'])} forecast:** {year_end['p50']:,.0f} "
-        f"(80% range {year_end['p10']:,.0f} to {year_end['p90']:,.0f}; "
-        f"{int(year_end['observed_ytd']):,} so far)",
-        f"- **Refitted:** {'yes' if fc.get('refitted') else 'no, same publications'}",
+        f"- **Year-end {year_end.year} forecast:** {year_end.p50:,.0f} "
+        f"(80% range {year_end.p10:,.0f} to {year_end.p90:,.0f}; "
+        f"{year_end.observed_ytd:,} so far)",
+        f"- **Refitted:** {'yes' if night.forecast.refitted else 'no, same publications'}",
         f"- **Report:** [{index}]({index.as_uri()})",
     ]
     create_markdown_artifact(
@@ -52,20 +56,22 @@ def nightly_artifact(store: Path, summary: dict) -> None:
     )
 
 
-def backfill_artifact(summary: dict, start: date, end: date, every: str, names: list[str]) -> None:
+def backfill_artifact(
+    result: BackfillResult, start: date, end: date, every: str, names: list[str]
+) -> None:
     """The backfill's summary in Prefect's UI: dates, models, what was fitted or failed."""
     lines = [
         "# Channel crossings: backfill",
         "",
-        f"- **As-of dates:** {start} to {end} every {every} ({len(summary['dates'])} dates)",
+        f"- **As-of dates:** {start} to {end} every {every} ({len(result.dates)} dates)",
         f"- **Models:** {', '.join(names)}",
-        f"- **Fitted and stored:** {summary['fitted']}; **already held:** {summary['skipped']}",
-        f"- **Task runner:** {summary['task_runner']}; **wall time:** {summary['seconds']} s",
+        f"- **Fitted and stored:** {result.fitted}; **already held:** {result.skipped}",
+        f"- **Task runner:** {result.task_runner}; **wall time:** {result.seconds} s",
     ]
-    if summary["failed"]:
-        lines.append(f"- **Failed:** {'; '.join(summary['failed'])}")
-    if summary.get("report"):
-        lines.append(f"- **Report:** {summary['report']}")
+    if result.failed:
+        lines.append(f"- **Failed:** {'; '.join(result.failed)}")
+    if result.report:
+        lines.append(f"- **Report:** {result.report}")
     create_markdown_artifact(
         "\n".join(lines), key="crossings-backfill", description="backfill summary"
     )

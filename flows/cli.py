@@ -17,10 +17,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, NoReturn
 
+from flows.children import reap_children
 from flows.commands import (
     cmd_accept,
     cmd_backfill,
     cmd_backtest,
+    cmd_breakdown,
     cmd_export,
     cmd_forecast,
     cmd_ingest,
@@ -30,11 +32,14 @@ from flows.commands import (
     cmd_ytd,
     fail,
     failure,
+    say,
     stopped,
 )
-from flows.runtime import Terminated, reap_children, stop_on_signals
+from flows.signals import Terminated, stop_on_signals
 from forecasting.calendar import check_as_of, parse_every
 from forecasting.errors import BadInput, ExitStatus
+from forecasting.horizon import HORIZON_WEEKS, MAX_HORIZON_WEEKS
+from forecasting.notices import send_notices_to
 from forecasting.settings import Settings
 
 __all__ = ["main", "build_parser"]
@@ -62,7 +67,7 @@ def _parse_date(text: str) -> date:
 
 
 def _parse_horizon(text: str) -> int:
-    from forecasting.operations import check_horizon  # light: pandas only when it runs
+    from forecasting.operations.checks import check_horizon  # light: pandas only when it runs
 
     try:
         weeks = int(text)
@@ -117,7 +122,9 @@ class _Help(argparse.HelpFormatter):
 
 
 def _add(sub: Any, name: str, func: Callable[..., int], help_text: str) -> argparse.ArgumentParser:
-    p = sub.add_parser(name, help=help_text, description=help_text, formatter_class=_Help)
+    p: argparse.ArgumentParser = sub.add_parser(
+        name, help=help_text, description=help_text, formatter_class=_Help
+    )
     p.add_argument("--db", help="DuckDB store (default: $CROSSINGS_DB or data/crossings.duckdb)")
     p.set_defaults(func=func)
     return p
@@ -137,12 +144,12 @@ def _add_range(p: argparse.ArgumentParser, every: str, what: str, *, required: b
     p.add_argument(
         "--models", nargs="+", metavar="MODEL", help="default: every model; known: {models}"
     )
-    p.add_argument("--horizon-weeks", type=as_horizon, default=13, help=HORIZON_HELP)
+    p.add_argument("--horizon-weeks", type=as_horizon, default=HORIZON_WEEKS, help=HORIZON_HELP)
 
 
 REPORTS_HELP = "default: $CROSSINGS_REPORTS_DIR or reports/"
 RAW_HELP = "where downloads are kept (default: $CROSSINGS_RAW_DIR or data/raw)"
-HORIZON_HELP = "1 to 104 (default 13)"
+HORIZON_HELP = f"1 to {MAX_HORIZON_WEEKS} (default {HORIZON_WEEKS})"
 
 
 def _library_commands(sub: Any) -> None:
@@ -151,8 +158,9 @@ def _library_commands(sub: Any) -> None:
         "--source",
         nargs="+",
         metavar="PATH_OR_URL",
-        help="releases (.ods), saved last-7-days pages (.html), folders of them (stored oldest "
-        "publication first), or one URL; default: the newest on GOV.UK ($CROSSINGS_GOVUK_URL)",
+        help="releases (.ods), saved last-7-days pages (.html), quarterly detailed datasets "
+        "(.xlsx or .ods), folders of them (stored oldest publication first), or one URL; "
+        "default: the newest on GOV.UK ($CROSSINGS_GOVUK_URL)",
     )
     p.add_argument("--raw-dir", help=RAW_HELP)
 
@@ -167,7 +175,7 @@ def _library_commands(sub: Any) -> None:
         help="forecast with the figures known then "
         "(default: the last day with figures; never later)",
     )
-    p.add_argument("--horizon-weeks", type=as_horizon, default=13, help=HORIZON_HELP)
+    p.add_argument("--horizon-weeks", type=as_horizon, default=HORIZON_WEEKS, help=HORIZON_HELP)
     p.add_argument("--output", help="write the JSON here (default: stdout)")
     p.add_argument(
         "--force", action="store_true", help="refit even if held from the same publications"
@@ -217,6 +225,20 @@ def _store_commands(sub: Any) -> None:
     p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
 
 
+def _quarterly_commands(sub: Any) -> None:
+    """Who crosses: the official quarterly breakdowns (forecasting/breakdown.py)."""
+    p = _add(sub, "breakdown", cmd_breakdown, "who crossed: a year's official quarterly figures")
+    p.add_argument("--year", type=int, required=True, help="e.g. 2023")
+    p.add_argument("--by", choices=["nationality", "age", "sex", "region"], required=True)
+    p.add_argument(
+        "--method",
+        choices=["small-boats", "air", "ports", "in-uk", "all"],
+        default="small-boats",
+        help="method of entry (default small-boats)",
+    )
+    p.add_argument("--top", type=int, help="only the first N rows (the total stays whole)")
+
+
 def _flow_commands(sub: Any) -> None:
     p = _add(sub, "run", cmd_run, "the nightly flow once: ingest, forecast, report")
     p.add_argument(
@@ -224,7 +246,7 @@ def _flow_commands(sub: Any) -> None:
     )
     p.add_argument("--reports-dir", help=REPORTS_HELP)
     p.add_argument("--raw-dir", help=RAW_HELP)
-    p.add_argument("--horizon-weeks", type=as_horizon, default=13, help=HORIZON_HELP)
+    p.add_argument("--horizon-weeks", type=as_horizon, default=HORIZON_WEEKS, help=HORIZON_HELP)
 
     p = _add(sub, "backfill", cmd_backfill, "a stored forecast as of each date in a range")
     _add_range(p, "1W", "step between as-of dates")
@@ -252,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _library_commands(sub)
     _store_commands(sub)
+    _quarterly_commands(sub)
     _flow_commands(sub)
     return parser
 
@@ -269,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
     except ValueError as exc:  # a malformed CROSSINGS_* number, named
         return fail(str(exc), ExitStatus.BAD_INPUT)
+    # A wait for the store is said on the terminal at once, even while a flow logs to a file.
+    send_notices_to(lambda line: say(line, err=True))
     # SIGTERM and SIGHUP unwind like Ctrl-C; whatever the command started is stopped on the way
     # out. The store's transactions and the report's atomic writes keep the last good state.
     with stop_on_signals(), reap_children():

@@ -1,4 +1,4 @@
-"""What each `crossings` subcommand does: a thin layer over `forecasting.operations`.
+"""What each `crossings` subcommand does: a thin layer over `forecasting.operations`' jobs.
 
 `flows/cli.py` parses the arguments and calls these; each takes the parsed arguments and the
 Settings read once at start, prints its own lines (the command's output stays on the terminal
@@ -12,14 +12,17 @@ import importlib
 import json
 import signal
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from flows.runtime import stopped_by, terminal
-from forecasting.calendar import BadArgument, long_date
-from forecasting.errors import ExitStatus, one_line
+from flows.log_file import terminal
+from flows.signals import stopped_by
+from forecasting.calendar import long_date
+from forecasting.errors import BadArgument, ExitStatus, one_line
 from forecasting.settings import Settings
+
+if TYPE_CHECKING:
+    from forecasting.operations.results import NightResult
 
 __all__ = [
     "cmd_ingest",
@@ -33,6 +36,7 @@ __all__ = [
     "cmd_run",
     "cmd_backfill",
     "fail",
+    "say",
     "stopped",
     "failure",
 ]
@@ -58,7 +62,7 @@ def stopped(signum: int) -> int:
 
 def failure(command: str, exc: BaseException) -> int:
     """One line for an exception: its own text for an expected failure, else named as a bug."""
-    from forecasting.operations import exit_status_of
+    from forecasting.operations.status import exit_status_of
 
     signum = stopped_by()
     if signum is not None:  # whatever surfaced, a signal stopped the command
@@ -74,11 +78,15 @@ def failure(command: str, exc: BaseException) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from forecasting import operations as ops
+    from forecasting.operations import ingest as ops
 
     db, raw = Path(args.db or settings.db), Path(args.raw_dir or settings.raw_dir)
     failures: list[str] = []
     if args.source:
+        from forecasting.batch import skipped_files
+
+        for skipped in skipped_files(args.source):
+            say(one_line(skipped.describe(), LONG))
         outcomes = ops.ingest_many(db, args.source, raw_dir=raw, settings=settings)
     else:
         got = ops.ingest_govuk(db, raw_dir=raw, settings=settings)
@@ -93,7 +101,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ytd(args: argparse.Namespace, settings: Settings) -> int:
-    from forecasting.operations import check_held_through
+    from forecasting.operations.checks import check_held_through
     from forecasting.store import latest_daily
     from forecasting.ytd import format_ytd_table, year_to_date
 
@@ -114,7 +122,7 @@ def _write_text(text: str, output: str) -> None:
     atomic_write(Path(output), text)  # a reader never sees half a file
 
 
-def _write_json(payload: dict, output: str | None) -> None:
+def _write_json(payload: dict[str, Any], output: str | None) -> None:
     text = json.dumps(payload, indent=2) + "\n"
     if not output:
         terminal()[0].write(text)
@@ -123,7 +131,7 @@ def _write_json(payload: dict, output: str | None) -> None:
 
 
 def cmd_forecast(args: argparse.Namespace, settings: Settings) -> int:
-    from forecasting.operations import forecast_and_store
+    from forecasting.operations.forecast import forecast_and_store
 
     outcome = forecast_and_store(
         Path(args.db or settings.db),
@@ -138,24 +146,24 @@ def cmd_forecast(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
-    from forecasting import operations as ops
+    from forecasting.operations import backtest as ops
+    from forecasting.operations.checks import check_backtest
 
     db = Path(args.db or settings.db)
     if args.protocol:
         with _progress_bar("protocol") as progress:
-            tables, run_ids = ops.protocol_and_store(
+            protocol = ops.protocol_and_store(
                 db,
                 models=args.models,
                 progress=lambda what, done, total: progress(done, total, what),
             )
         if args.output:
-            _write_text(tables, args.output)
-        say(tables)
-        say(f"stored in {db} as backtest runs " + ", ".join(f"{k} {v}" for k, v in run_ids.items()))
+            _write_text(protocol.tables, args.output)
+        say(protocol.describe())
         return ExitStatus.OK
     if args.start is None or args.end is None:
         raise BadArgument("--start/--end", "give both, or --protocol")
-    ops.check_backtest(db, args.start, args.end, args.every, args.models, args.horizon_weeks)
+    check_backtest(db, args.start, args.end, args.every, args.models, args.horizon_weeks)
     with _progress_bar("backtest") as progress:
         outcome = ops.backtest_and_store(
             db,
@@ -217,6 +225,15 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return ExitStatus.OK
 
 
+def cmd_breakdown(args: argparse.Namespace, settings: Settings) -> int:
+    """A year's official quarterly detections by nationality, age group or sex, top first."""
+    from forecasting.breakdown import breakdown, format_breakdown
+
+    result = breakdown(Path(args.db or settings.db), args.year, args.by, args.method)
+    say(format_breakdown(result, top=args.top))
+    return ExitStatus.OK
+
+
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from forecasting.report import write_report
 
@@ -237,7 +254,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 def _in_flow_run(command: str, settings: Settings, body: Callable[[], int]) -> int:
     """Run `body` with Prefect's log in a file (its path printed last) and a temporary API."""
-    from flows.runtime import log_to_file, new_log_path, shared_api
+    from flows.log_file import log_to_file, new_log_path
+    from flows.prefect_server import shared_api
 
     log = new_log_path(settings.log_dir, command)
     try:
@@ -251,54 +269,63 @@ def _in_flow_run(command: str, settings: Settings, body: Callable[[], int]) -> i
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from forecasting.batch import check_sources, skipped_files
+
+    source = args.source or settings.source
+    sources = [source] if source else []
+    for skipped in skipped_files(sources):
+        say(one_line(skipped.describe(), LONG))
+    # Every argument checked before paying for Prefect's start-up (the horizon, as parsed).
+    check_sources(sources, settings.govuk_url)
+
     def body() -> int:
         from flows.pipeline import nightly
 
         # Calling the flow gives its summary, even when it ends in a "Stale" state carrying it
         # (hence its `-> Any`); Prefect's overloads read a flow returning Any as returning None.
-        summary = cast(
-            dict[str, Any],
+        night = cast(
+            "NightResult",
             nightly(
-                source=args.source or settings.source,
+                source=source,
                 db=str(args.db or settings.db),
                 reports_dir=str(args.reports_dir or settings.reports_dir),
                 raw_dir=str(args.raw_dir or settings.raw_dir),
                 horizon_weeks=args.horizon_weeks,
             ),
         )
-        for failure in summary["failures"]:
+        for failure in night.failures:
             fail(f"source failed: {failure}", ExitStatus.STALE)
-        if summary["seeded"]:
+        if night.seeded:
             fail(
-                f"the store was empty: seeded it from the bundled snapshot {summary['seeded']}",
+                f"the store was empty: seeded it from the bundled snapshot {night.seeded}",
                 ExitStatus.STALE,
             )
-        for reason in summary["reasons"][len(summary["failures"]) :]:
+        for reason in night.reasons[len(night.failures) :]:
             fail(f"stale: {reason}", ExitStatus.STALE)
-        fc = summary["forecast"]
-        new = "yes" if summary["new_publication"] else "no"
-        if summary["seeded"]:
+        fc = night.forecast
+        new = "yes" if night.new_publication else "no"
+        if night.seeded:
             new = "yes (the bundled snapshot)"
         say(
-            f"report written: {summary['index']} (figures to "
-            f"{long_date(date.fromisoformat(summary['data_through']))}; new publication: "
-            f"{new}; forecast as of {fc['as_of']} "
-            f"{'fitted' if fc['refitted'] else 'already held from the same publications'})"
+            f"report written: {night.index} (figures to "
+            f"{long_date(night.data_through)}; new publication: "
+            f"{new}; forecast as of {fc.as_of} "
+            f"{'fitted' if fc.refitted else 'already held from the same publications'})"
         )
-        return summary["status"]
+        return night.status
 
     return _in_flow_run("run", settings, body)
 
 
 def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
-    from forecasting.operations import check_backfill
+    from forecasting.operations.checks import check_backfill
 
     db = Path(args.db or settings.db)
     # Every check before paying for Prefect's start-up.
     check_backfill(db, args.start, args.end, args.every, args.models, args.horizon_weeks)
 
     def body() -> int:
-        from flows.pipeline import backfill, progress_to
+        from flows.backfill import backfill, progress_to
 
         with _progress_bar("backfill") as progress, progress_to(progress):
             summary = backfill(
@@ -315,9 +342,9 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
                 force=args.force,
             )
         say(
-            f"{len(summary['dates'])} as-of dates: {summary['fitted']} fitted and stored, "
-            f"{summary['skipped']} already held; {summary['seconds']} s on "
-            f"{summary['task_runner']}"
+            f"{len(summary.dates)} as-of dates: {summary.fitted} fitted and stored, "
+            f"{summary.skipped} already held; {summary.seconds} s on "
+            f"{summary.task_runner}"
         )
         return ExitStatus.OK
 

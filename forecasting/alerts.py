@@ -11,9 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
+from forecasting.alert_headline import daily_series
+from forecasting.calendar import long_date
+from forecasting.freshness import freshness
 from forecasting.settings import Settings
 from forecasting.store import alert_reads as store_alerts
 
@@ -24,7 +28,7 @@ __all__ = [
     "compute_alerts",
     "record_alerts",
     "quiet_alerts",
-    "headline_figures",
+    "quarterly_alerts",
 ]
 
 # How serious each kind is: the message takes the most serious of its alerts.
@@ -38,6 +42,7 @@ SEVERITY: dict[str, str] = {
     "held": "warning",
     "new": "info",
     "record": "info",
+    "quarterly": "info",
 }
 SOURCE_NAMES = {"last_7_days": "page", "weekly_release": "release"}
 
@@ -64,10 +69,6 @@ class RunFacts:
     store_readable: bool = True  # False when the run failed because the store could not be used
 
 
-def _day(d: date) -> str:
-    return f"{d.day} {d:%B %Y}"
-
-
 def _stamp(value: object) -> str:
     """A stored timestamp as "28 February 2026 09:20 UTC"."""
     moment = pd.Timestamp(value)
@@ -78,7 +79,7 @@ def _stamp(value: object) -> str:
 def _as_date(value: object) -> date | None:
     if value is None or value is pd.NaT or (not isinstance(value, date) and pd.isna(value)):
         return None
-    return pd.Timestamp(value).date()
+    return cast("date | None", pd.Timestamp(value).date())
 
 
 def _stored_date(value: object) -> date:
@@ -107,8 +108,32 @@ def compute_alerts(
         alerts += record_alerts(latest_daily(db).daily, _as_date(previous))
     alerts += _revision_alerts(db, facts.stored, runs, settings.revision_alert_pct)
     alerts += _held_alerts(db)
+    alerts += quarterly_alerts(db)
     alerts += quiet_alerts(store_alerts.source_freshness(db), today, settings)
     return alerts
+
+
+def quarterly_alerts(db: str | Path) -> list[Alert]:
+    """The newest official quarterly release (who crosses), announced once by its sha256."""
+    from forecasting.store import quarterly_publications
+
+    held = quarterly_publications(db)
+    if held.empty:
+        return []
+    newest = held.iloc[0]
+    through = _stored_date(newest["data_through"])
+    published = _as_date(newest["published_on"])
+    when = f", published {long_date(published)}" if published else ""
+    quarter = f"{through.year} Q{(through.month - 1) // 3 + 1}"
+    return [
+        Alert(
+            f"quarterly:{newest['sha256']}",
+            "quarterly",
+            f"new official quarterly figures to {quarter}",
+            f"New official quarterly figures (nationality, age, sex) to the end of {quarter}"
+            f"{when} ({newest['file_name']}); the report's 'Who is crossing' section uses them.",
+        )
+    ]
 
 
 def _failure_alerts(facts: RunFacts, today: date) -> list[Alert]:
@@ -155,8 +180,9 @@ def _publication_alerts(runs: pd.DataFrame) -> list[Alert]:
                     f"older:{row.sha256}",
                     "older",
                     f"an older {what} was served",
-                    f"GOV.UK served an older {what} ({row.file_name}, figures to {_day(through)}) "
-                    f"after a newer one (figures to {_day(previous_through or through)}); "
+                    f"GOV.UK served an older {what} ({row.file_name}, figures to "
+                    f"{long_date(through)}) after a newer one (figures to "
+                    f"{long_date(previous_through or through)}); "
                     "it is kept as history and the latest figures are unchanged.",
                 )
             )
@@ -169,8 +195,9 @@ def _publication_alerts(runs: pd.DataFrame) -> list[Alert]:
             Alert(
                 f"new:{row.sha256}",
                 "new",
-                f"new figures to {_day(through)}",
-                f"New figures: {source} brings the figures to {_day(through)} ({row.file_name}).",
+                f"new figures to {long_date(through)}",
+                f"New figures: {source} brings the figures to {long_date(through)} "
+                f"({row.file_name}).",
             )
         )
         if has_stamps and stamp == previous_stamp:
@@ -186,13 +213,6 @@ def _publication_alerts(runs: pd.DataFrame) -> list[Alert]:
     return alerts
 
 
-def _periods(daily: pd.DataFrame) -> pd.Series:
-    return pd.Series(
-        daily["migrants_arrived"].to_numpy(dtype="int64"),
-        index=pd.to_datetime(pd.Series(daily["date"])),
-    )
-
-
 def record_alerts(daily: pd.DataFrame, previous_through: date | None) -> list[Alert]:
     """Records set by the days after `previous_through`: the most on a day, week, month, or the
     highest year-to-date total for the date (announced when the year takes the lead).
@@ -204,7 +224,7 @@ def record_alerts(daily: pd.DataFrame, previous_through: date | None) -> list[Al
     """
     if daily.empty or previous_through is None:
         return []
-    series = _periods(daily)
+    series = daily_series(daily)
     last_day = series.index[-1]
     if last_day <= pd.Timestamp(previous_through):
         return []
@@ -227,10 +247,10 @@ def record_alerts(daily: pd.DataFrame, previous_through: date | None) -> list[Al
 def _period_words(word: str, period: pd.Period) -> tuple[str, str]:
     """(key part, "on/in <when>") for a day, a week (by its Sunday) or a month."""
     if word == "day":
-        return period.start_time.date().isoformat(), f"on {_day(period.start_time.date())}"
+        return period.start_time.date().isoformat(), f"on {long_date(period.start_time.date())}"
     if word == "week":
         sunday = period.end_time.date()
-        return sunday.isoformat(), f"in the week ending {_day(sunday)}"
+        return sunday.isoformat(), f"in the week ending {long_date(sunday)}"
     return f"{period.year}-{period.month:02d}", f"in {period.start_time:%B %Y}"
 
 
@@ -284,29 +304,33 @@ def _ytd_record(daily: pd.DataFrame, previous_through: date) -> list[Alert]:
     ]
 
 
-def quiet_alerts(freshness: pd.DataFrame, today: date, settings: Settings) -> list[Alert]:
+def quiet_alerts(sources: pd.DataFrame, today: date, settings: Settings) -> list[Alert]:
     """A source that has published nothing new for longer than its threshold."""
     limits = {
         "last_7_days": settings.quiet_page_days,
         "weekly_release": settings.quiet_release_days,
     }
     alerts = []
-    for row in freshness.itertuples(index=False):
+    for row in sources.itertuples(index=False):
         limit = limits.get(row.kind)
         last = _as_date(row.last_published)
-        if limit is None or last is None or (today - last).days <= limit:
+        if limit is None or last is None:
+            continue
+        judged = freshness(last, today, limit)  # the one staleness rule, on the source's date
+        if not judged.stale:
             continue
         name = SOURCE_NAMES[row.kind]
         what = "daily last-7-days page" if name == "page" else "weekly release"
         stamp = "'updated' stamp" if name == "page" else "release date"
+        through = _as_date(row.data_through)  # None: only held-back ones of this kind
+        figures = f"; its figures run to {long_date(through)}" if through else ""
         alerts.append(
             Alert(
                 f"quiet:{name}:{last.isoformat()}",
                 "quiet",
-                f"no new {what} for {(today - last).days} days",
+                f"no new {what} for {judged.age_days} days",
                 f"The source has gone quiet: the newest {what} held has the {stamp} "
-                f"{_day(last)}, {(today - last).days} days ago (alert after {limit}); its "
-                f"figures run to {_day(_stored_date(row.data_through))}.",
+                f"{long_date(last)}, {judged.age_days} days ago (alert after {limit}){figures}.",
             )
         )
     return alerts
@@ -340,58 +364,9 @@ def _held_alerts(db: str | Path) -> list[Alert]:
             f"held:{row.sha256}",
             "held",
             "a release is held for review",
-            f"{row.file_name} (figures to {_day(_stored_date(row.data_through))}) is held back "
-            f"(status '{row.status}') until an analyst accepts it"
+            f"{row.file_name} (figures to {long_date(_stored_date(row.data_through))}) is held "
+            f"back (status '{row.status}') until an analyst accepts it"
             + (f": it {row.reason}." if isinstance(row.reason, str) and row.reason else "."),
         )
         for row in held.itertuples(index=False)
     ]
-
-
-def headline_figures(db: str | Path, reports_dir: str | Path) -> list[str]:
-    """The lines every message carries: year to date, latest day and week, year-end forecast,
-    and where the report is."""
-    from forecasting.store import latest_daily
-    from forecasting.ytd import headline, year_to_date
-
-    lines = []
-    daily = latest_daily(db).daily if Path(db).exists() else pd.DataFrame()
-    if not daily.empty:
-        lines.append(f"Year to date: {headline(year_to_date(daily))}.")
-        last = daily.iloc[-1]
-        lines.append(
-            f"Latest day, {_day(last['date'])}: {int(last.migrants_arrived):,} people in "
-            f"{int(last.boats_arrived):,} boats."
-        )
-        lines.append(_week_line(daily))
-    year_end = store_alerts.latest_year_end(db) if Path(db).exists() else None
-    if year_end:
-        as_of = _day(_stored_date(year_end["as_of"]))
-        lines.append(
-            f"Year-end {int(year_end['year'])} forecast (as of {as_of}):"
-            f" median {year_end['p50']:,.0f}, 80% range {year_end['p10']:,.0f} to "
-            f"{year_end['p90']:,.0f}."
-        )
-    index = (Path(reports_dir) / "index.html").resolve()
-    if index.is_file():  # never a link to a page that was not written
-        lines.append(f"Report: {index.as_uri()}")
-    else:
-        lines.append(f"No report has been written yet in {index.parent}.")
-    return lines
-
-
-def _week_line(daily: pd.DataFrame) -> str:
-    """The latest complete week (Monday to Sunday), and the week in progress so far."""
-    series = _periods(daily)
-    weeks = series.groupby(series.index.to_period("W-SUN")).agg(["sum", "count"])
-    current = weeks.iloc[-1]
-    ending = weeks.index[-1].end_time.date()
-    if current["count"] == 7:
-        return f"Latest week, ending {_day(ending)}: {int(current['sum']):,} people."
-    text = f"Week ending {_day(ending)} so far ({int(current['count'])} days): "
-    text += f"{int(current['sum']):,} people"
-    if len(weeks) > 1:
-        before = weeks.iloc[-2]
-        text += f"; the week before, ending {_day(weeks.index[-2].end_time.date())}: "
-        text += f"{int(before['sum']):,}"
-    return text + "."

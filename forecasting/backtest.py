@@ -21,6 +21,7 @@ import pandas as pd
 
 from forecasting.calendar import complete_year_totals, weekly_totals
 from forecasting.forecast import forecast_as_of
+from forecasting.horizon import HORIZON_WEEKS
 from forecasting.metrics import weekly_scores, year_end_scores
 
 __all__ = [
@@ -118,7 +119,7 @@ def run_backtest(
     origins: Mapping[str, Sequence[date]],
     actuals: pd.DataFrame,
     *,
-    horizon_weeks: int = 13,
+    horizon_weeks: int = HORIZON_WEEKS,
     models: list[str] | None = None,
     n_paths: int = 1000,
     seed: int = 0,

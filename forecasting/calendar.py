@@ -14,13 +14,12 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from forecasting.errors import BadInput
+from forecasting.errors import BadArgument
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "BadArgument",
     "LONDON",
     "FIRST_DAY",
     "MAX_STEP_DAYS",
@@ -28,6 +27,7 @@ __all__ = [
     "ISO_DATE_PATTERN",
     "Step",
     "london_today",
+    "london_now",
     "week_ending",
     "weekly_totals",
     "complete_year_totals",
@@ -53,14 +53,20 @@ _EVERY = re.compile(r"^\s*(\d{0,9})\s*([DW])\s*$", re.IGNORECASE)
 ISO_DATE_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 
 
-class BadArgument(BadInput, ValueError):
-    """A command's argument out of bounds: BadInput (exit 2) to a command, a ValueError to
-    Python code that already expects one."""
+def london_now() -> datetime:
+    """Now in London, on the day CROSSINGS_TODAY sets when it is set (the clock's time of day)."""
+    from forecasting.settings import simulated_today
+
+    now = datetime.now(LONDON)
+    day = simulated_today()
+    return now if day is None else datetime.combine(day, now.timetz())
 
 
 def london_today() -> date:
-    """Today in the Home Office's time zone: 'after today' is judged against this."""
-    return datetime.now(LONDON).date()
+    """Today in the Home Office's time zone: the one place "today" comes from. 'After today',
+    staleness, alerts and the report's date are judged against it; CROSSINGS_TODAY=YYYY-MM-DD
+    runs as if it were that day (replays, tests, the soak in benchmarks/soak.py)."""
+    return london_now().date()
 
 
 def long_date(day: date) -> str:

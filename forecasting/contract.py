@@ -9,6 +9,7 @@ p90, prob_exceeds) as before; then `data_through` and, per week, `days_observed`
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
@@ -99,4 +100,4 @@ def published(frames: ForecastFrames, as_of: date | None = None) -> PublishedFor
 
 
 def _date(value: object) -> date:
-    return pd.Timestamp(value).date()
+    return cast(date, pd.Timestamp(value).date())

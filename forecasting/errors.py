@@ -14,6 +14,7 @@ __all__ = [
     "ExitStatus",
     "CrossingsError",
     "BadInput",
+    "BadArgument",
     "SourceUnavailable",
     "StoreBusy",
     "StoreError",
@@ -84,6 +85,11 @@ class BadInput(CrossingsError):
         self.problem = one_line(problem)
         name = Path(self.source).name or self.source
         super().__init__(f"{one_line(name, escape_spacing=True)}: {self.problem}")
+
+
+class BadArgument(BadInput, ValueError):
+    """A command's argument out of bounds: BadInput (exit 2) to a command, a ValueError to
+    Python code that already expects one."""
 
 
 class SourceUnavailable(CrossingsError):  # noqa: N818 - named for what the reader needs

@@ -36,6 +36,7 @@ from forecasting.frames import (
     YEAR_END_COLUMNS,
     ForecastFrames,
 )
+from forecasting.horizon import HORIZON_WEEKS
 from forecasting.models import (
     PRODUCTION_MODEL,
     ModelPaths,
@@ -100,7 +101,7 @@ class ModelWeeks:
 def forecast_as_of(
     daily: pd.DataFrame,
     as_of: date,
-    horizon_weeks: int = 13,
+    horizon_weeks: int = HORIZON_WEEKS,
     n_paths: int = 1000,
     seed: int = 0,
     models: list[str] | None = None,

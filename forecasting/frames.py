@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from datetime import date
 
 import pandas as pd
 
@@ -122,7 +123,7 @@ class ForecastFrames:
             }
         )
 
-    def as_of_dates(self) -> list:
+    def as_of_dates(self) -> list[date]:
         """The distinct as-of dates held, oldest first."""
         return sorted(set(self.runs["as_of"]))
 

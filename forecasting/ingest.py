@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forecasting import store
 from forecasting.errors import BadInput
+from forecasting.quarterly_ingest import read_quarterly_source
 from forecasting.settings import Settings
 from forecasting.sources.archive import read_capped
 from forecasting.sources.release import Release, read_release
+
+if TYPE_CHECKING:
+    from forecasting.sources.http import Retry
 
 __all__ = ["DEFAULT_RAW_DIR", "GovukIngest", "read_source", "ingest_source", "ingest_from_govuk"]
 
@@ -69,8 +73,17 @@ def ingest_source(
 ) -> store.IngestOutcome:
     """Store one publication from a path, or from a URL on GOV.UK (downloaded into `raw_dir`)."""
     text = str(source)
+    from forecasting.quarterly_ingest import is_quarterly_source
+
     if text.startswith(("http://", "https://")):
+        if is_quarterly_source(text):  # the quarterly detailed dataset (quarterly_ingest.py)
+            from forecasting.quarterly_ingest import ingest_quarterly_url
+
+            return ingest_quarterly_url(db_path, text, Path(raw_dir), _settings(settings), today)
         return _ingest_url(db_path, text, Path(raw_dir), today, _settings(settings))
+    if is_quarterly_source(_checked_path(source)):
+        quarterly = read_quarterly_source(source, today=today)
+        return store.ingest_quarterly(db_path, [(quarterly, str(Path(source).resolve()))])[0]
     release = read_source(source, today=today)
     return store.ingest(db_path, release, source=str(Path(source).resolve()))
 
@@ -78,14 +91,11 @@ def ingest_source(
 def _ingest_url(
     db_path: str | Path, url: str, raw_dir: Path, today: date | None, settings: Settings
 ) -> store.IngestOutcome:
+    from forecasting.batch import check_url
     from forecasting.sources.fetch import download
-    from forecasting.sources.http import AllowedHosts, Http
+    from forecasting.sources.http import Http
 
-    refusal = AllowedHosts(settings.govuk_url).refusal(url)
-    if not refusal and not url.isascii():
-        refusal = "the URL has characters that are not plain ASCII (percent-encode them)"
-    if refusal:
-        raise BadInput(url, f"{refusal}; download it yourself and use --source PATH")
+    check_url(url, settings.govuk_url)
     held = set(store.held_publications(db_path)["sha256"])
     with Http(
         settings.govuk_url,
@@ -119,6 +129,7 @@ class GovukIngest:
     outcomes: list[store.IngestOutcome]
     summary: str  # one line per publication: new, not modified, already held, FAILED
     failures: list[str]
+    quarterly: list[store.QuarterlyOutcome] = field(default_factory=list)  # who crosses
 
 
 def ingest_from_govuk(
@@ -127,7 +138,7 @@ def ingest_from_govuk(
     raw_dir: str | Path = DEFAULT_RAW_DIR,
     settings: Settings | None = None,
     today: date | None = None,
-    retry: Any = None,
+    retry: Retry | None = None,
     sleep: Callable[[float], Any] = time.sleep,
 ) -> GovukIngest:
     """Discover and download what GOV.UK publishes now, and store what the store lacks.
@@ -160,7 +171,11 @@ def ingest_from_govuk(
     outcomes = store.ingest_all(
         db_path, [(r, r.provenance.get("url", r.file_name)) for r in result.releases]
     )
-    return GovukIngest(outcomes, result.summary, list(result.failures))
+    # The quarterly detailed dataset: its own source; a failure makes the run stale, no more.
+    from forecasting.quarterly_ingest import ingest_quarterly_from_govuk
+
+    quarterly, failed = ingest_quarterly_from_govuk(db_path, Path(raw_dir), settings, today)
+    return GovukIngest(outcomes, result.summary, [*result.failures, *failed], quarterly)
 
 
 def _value(value: object) -> str | None:

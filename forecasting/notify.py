@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from forecasting.alerts import SEVERITY, Alert, RunFacts, compute_alerts, headline_figures
+from forecasting.alert_headline import headline_figures
+from forecasting.alerts import SEVERITY, Alert, RunFacts, compute_alerts
 from forecasting.errors import one_line
 from forecasting.settings import Settings
 from forecasting.store.announcements import record_announcement, was_announced

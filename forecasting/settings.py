@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
-__all__ = ["Settings", "ENVIRONMENT"]
+__all__ = ["Settings", "ENVIRONMENT", "simulated_today"]
 
 DEFAULT_USER_AGENT = (
     "channel-crossings-pipeline/0.1 (open-source forecasting of published small-boat figures)"
@@ -51,6 +52,11 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "revision_alert_pct",
         "alert when a release changes a past complete year's total by more than this % (default 3)",
     ),
+    "CROSSINGS_TODAY": (
+        "today",
+        "run as if it were this day, YYYY-MM-DD (replays and tests: staleness, alerts, the "
+        "'after today' checks; default: today in London)",
+    ),
 }
 
 
@@ -72,6 +78,7 @@ class Settings:
     quiet_page_days: int = 3
     quiet_release_days: int = 9
     revision_alert_pct: float = 3.0
+    today: date | None = None  # CROSSINGS_TODAY; `calendar.london_today` is what honours it
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -86,6 +93,9 @@ class Settings:
         for variable, (name, _) in ENVIRONMENT.items():
             raw = (env.get(variable) or "").strip()
             if not raw:
+                continue
+            if name == "today":  # a date: the same reading as `simulated_today`'s
+                values[name] = simulated_today({variable: raw})
                 continue
             current = getattr(default, name)
             try:
@@ -106,3 +116,19 @@ class Settings:
                     f"{variable}={raw!r} is not a valid {type(current).__name__}"
                 ) from None
         return cls(**values)  # type: ignore[arg-type]
+
+
+def simulated_today(environ: Mapping[str, str] | None = None) -> date | None:
+    """The day set by CROSSINGS_TODAY (run as if it were that day), or None for the real today.
+
+    Read when asked, not at import, so a replay can step through days in one process; a
+    malformed value raises ValueError naming the variable (commands refuse it at start, through
+    `Settings.from_env`)."""
+    env = os.environ if environ is None else environ
+    raw = (env.get("CROSSINGS_TODAY") or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"CROSSINGS_TODAY={raw!r} is not a valid date like 2026-02-26") from None

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from forecasting import store
-from forecasting.store.report_queries import production_forecast_dates
+from forecasting.horizon import HORIZON_WEEKS
 
 __all__ = [
     "TRACK_RECORD_WEEKS",
@@ -122,7 +122,7 @@ def fill_track_record(
     as_of: date,
     weeks: int = TRACK_RECORD_WEEKS,
     *,
-    horizon_weeks: int = 13,
+    horizon_weeks: int = HORIZON_WEEKS,
     batch_size: int = 8,
     progress: Progress | None = None,
 ) -> TrackRecordFill:
@@ -134,7 +134,8 @@ def fill_track_record(
     db_path = Path(db_path)
     started = time.monotonic()
     wanted = track_record_dates(as_of, weeks)
-    held = production_forecast_dates(db_path, wanted)
+    # Any production forecast as of the date will do: a week once judged is never refitted.
+    held = store.forecasts_held(db_path, wanted, store.HeldIf.ANY_PRODUCTION)
     missing = [d for d in wanted if d not in held]
     done = 0
 

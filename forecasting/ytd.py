@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
@@ -24,7 +25,7 @@ class YearToDate:
     def row(self, year: int) -> pd.Series:
         return self.table.set_index("year").loc[year]
 
-    def to_json_dict(self) -> dict:
+    def to_json_dict(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of.isoformat(),
             "years": [

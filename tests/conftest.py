@@ -98,7 +98,7 @@ def _ingest_in_order(db: Path, paths: list[Path], *, each_latest: bool = True) -
     """Store the publications as `crossings ingest` would, oldest first: none held back, and
     (`each_latest`) each new and the latest when it came. (Some page captures repeat the one
     before, byte for byte: already held.)"""
-    from forecasting.operations import ingest_many
+    from forecasting.operations.ingest import ingest_many
 
     for outcome in ingest_many(db, [str(p) for p in paths], raw_dir=db.parent / "raw"):
         assert not outcome.held, outcome.describe()

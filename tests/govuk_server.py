@@ -22,6 +22,12 @@ Routes (as on GOV.UK)
     The chosen "last 7 days" capture, byte for byte.
 ``/media/<id>/<name>.ods``
     The ODS, where <id> is the first 24 hex digits of its sha256; any <name> is accepted.
+``/api/content/government/statistical-data-sets/irregular-migration-detailed-dataset-and-summary-tables``
+    The quarterly statistical data set's Content API JSON: ``details.attachments`` lists a
+    summary-tables HTML attachment and the chosen quarterly detailed-dataset workbook(s);
+    ``public_updated_at`` is that release's publication date (route "quarterly_api").
+``/government/uploads/system/uploads/attachment_data/file/<id>/<name>.xlsx``
+    A quarterly workbook, byte for byte (route "quarterly").
 
 ``GovukServer`` API
 -------------------
@@ -30,6 +36,10 @@ Routes (as on GOV.UK)
 ``use_release(key)`` / ``use_page(key)``: choose by Path or by a substring of the file name
     ("20_February_2026", "2026-02-20"); returns the Path. Raise KeyError when nothing matches.
 ``also_list(*keys)``: older releases also listed in the API and on the publication page.
+``quarterly``: the quarterly workbook listed as the newest (default the newest shared one; None
+    lists none); ``use_quarterly(key)`` chooses it; ``also_list_quarterly(*keys)`` lists older
+    ones too; ``quarterly_updated_at``: the ``public_updated_at`` sent (default the release's
+    real publication date).
 ``ods_name``: the name used in the ODS URL and the API's ``filename`` (default the file's own
     name; set it to something hostile such as ``"..%2F..%2Fevil.ods"`` to test sanitising).
 ``api_shape``: ``"normal"``; ``"changed"`` (no ``details.attachments``: clients must fall back to
@@ -80,6 +90,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
+from govuk_quarterly import DATASET_API_PATH, UPLOADS_PATH, QuarterlyListing, media_id
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CROSSINGS_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -92,7 +103,7 @@ PAGE_PATH = (
 )
 SUMMARY_PATH = PUBLICATION_PATH + "/weekly-summary-of-small-boat-arrivals-and-preventions"
 ODS_TYPE = "application/vnd.oasis.opendocument.spreadsheet"
-ROUTES = ("api", "publication", "page", "ods")
+ROUTES = ("api", "publication", "page", "ods", "quarterly_api", "quarterly")
 _MONTHS = [datetime(2000, m, 1).strftime("%B").lower() for m in range(1, 13)]
 
 
@@ -129,7 +140,7 @@ def _release_day(path: Path) -> tuple[int, int, int, int]:
 
 
 @dataclass
-class GovukServer:
+class GovukServer(QuarterlyListing):
     """State and control of one local GOV.UK; the HTTP handler reads it on every request."""
 
     shared: Path = SHARED
@@ -140,7 +151,10 @@ class GovukServer:
     page_links_last_7_days: bool = True
     conditional: bool = True
     ods_listed_at: str | None = None
+    quarterly: Path | None = None
+    quarterly_updated_at: str | None = None
     requests: list[Seen] = field(default_factory=list)
+    _quarterly_listed: list[Path] = field(default_factory=list)
     _listed: list[Path] = field(default_factory=list)
     _faults: dict[str, list[Fault]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -337,6 +351,8 @@ class GovukServer:
 
     def _content(self, route: str, path: str) -> tuple[int, bytes, str, str | None]:
         """(status, body, content type, Last-Modified) for a request."""
+        if route in ("quarterly_api", "quarterly"):
+            return self.quarterly_content(route, path)
         if route == "api":
             return 200, self.api_json(), "application/json; charset=utf-8", None
         if route == "publication":
@@ -365,6 +381,8 @@ class GovukServer:
             self.release = self.releases[-1]
         if self.page is None and self.pages:
             self.page = self.pages[-1]
+        if self.quarterly is None and self.quarterlies:
+            self.quarterly = self.quarterlies[-1]
         httpd = ThreadingHTTPServer((host, port), _Handler)
         httpd.daemon_threads = True
         httpd.block_on_close = False
@@ -392,8 +410,7 @@ class GovukServer:
         self.stop()
 
 
-def _media_id(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:24]
+_media_id = media_id
 
 
 def _http_date(moment: datetime) -> str:
@@ -408,6 +425,10 @@ def _route(path: str) -> str | None:
         return "publication"
     if path == PAGE_PATH:
         return "page"
+    if path == DATASET_API_PATH:
+        return "quarterly_api"
+    if path.startswith(UPLOADS_PATH):
+        return "quarterly"
     if path.startswith("/media/"):
         return "ods"
     return None

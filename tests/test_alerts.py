@@ -15,7 +15,8 @@ import pytest
 from hook_receiver import edited_page
 from ods_factory import daily_rows, write_release
 
-from forecasting.alerts import RunFacts, compute_alerts, headline_figures
+from forecasting.alert_headline import headline_figures
+from forecasting.alerts import RunFacts, compute_alerts
 from forecasting.ingest import ingest_source
 from forecasting.settings import Settings
 from forecasting.store import accept_publication

@@ -214,7 +214,7 @@ def test_backtest_stores_three_tables_and_prints_scores(
 
 def test_as_of_reads_for_backtest_match_the_store(store: Path) -> None:
     """Backtests read once per span of publications; each origin still sees only its past."""
-    from forecasting.operations import AsOfReader
+    from forecasting.operations.as_of_reader import AsOfReader
     from forecasting.store import read_as_of
 
     reader = AsOfReader(store, date(2025, 12, 31))

@@ -35,8 +35,14 @@ OUTCOMES = {
     "malformed_setting": (2, "CROSSINGS_LOCK_WAIT_SECONDS='soon' is not a valid float"),
     "ingest_a_folder": (0, "now the latest"),
     "batch_with_a_bad_file": (2, "damaged or truncated"),
+    "run_missing_source": (2, "cannot be read (No such file or directory)"),
+    "run_source_off_site": (2, "is not GOV.UK"),
+    "run_folder_of_no_publications": (2, "the folder holds no .ods or .html publications"),
+    "folder_skips_named": (0, "a .txt file, not a publication"),
 }
-BATCH = ("ingest_a_folder", "batch_with_a_bad_file")
+# Cases with tests of their own (below), not the generic one
+BATCH = ("ingest_a_folder", "batch_with_a_bad_file", "run_missing_source", "run_source_off_site",
+         "run_folder_of_no_publications", "folder_skips_named")  # fmt: skip
 RANGE = ["--start", "2025-06-01", "--end", "2025-06-30"]
 ARGS = {
     "horizon_too_long": ["forecast", "--horizon-weeks", "105"],
@@ -95,3 +101,75 @@ def test_one_bad_file_in_a_batch_changes_nothing(
     status, fragment = OUTCOMES["batch_with_a_bad_file"]
     assert_one_line_refusal(run, status, "broken.ods", fragment)
     assert snapshot(store_copy) == before
+
+
+# ------------------------------------------------------------------------------------------
+# `run` checks its --source before Prefect starts; a folder names what it skips
+
+# A fresh interpreter that runs `crossings ARGS` and reports, through Python's audit hooks (the
+# runtime's own events, nothing replaced), every process it started and whether Prefect was
+# ever imported: a temporary Prefect server is a process started after importing Prefect.
+WATCHED = """
+import json, sys
+started = []
+SPAWNS = {"subprocess.Popen", "os.posix_spawn", "os.fork", "os.forkpty", "os.exec", "os.system"}
+sys.addaudithook(lambda event, args: event in SPAWNS and started.append(event))
+from flows.cli import main
+status = main(sys.argv[1:])
+print(json.dumps({"status": status, "started": started, "prefect": "prefect" in sys.modules}))
+"""
+RUN_SOURCE = {
+    "run_missing_source": lambda tmp: str(tmp / "no_such_release.ods"),
+    "run_source_off_site": lambda tmp: "https://example.org/release.ods",
+    "run_folder_of_no_publications": lambda tmp: str(_folder_of_other_files(tmp)),
+}
+OTHER_FILES = {"notes.txt": "a .txt file", "figures.csv": "a .csv file", "README": "no extension"}
+
+
+def _folder_of_other_files(tmp: Path) -> Path:
+    folder = tmp / "downloads"
+    (folder / "older").mkdir(parents=True)
+    for name in OTHER_FILES:
+        (folder / name).write_text("not a publication\n")
+    return folder
+
+
+@pytest.mark.parametrize("case", list(RUN_SOURCE))
+def test_run_refuses_a_bad_source_before_prefect_starts(
+    case: str, store_copy: Path, tmp_path: Path
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    before = snapshot(store_copy)
+    args = ["run", "--source", RUN_SOURCE[case](tmp_path), "--db", str(store_copy),
+            "--reports-dir", str(tmp_path / "reports")]  # fmt: skip
+    env = child_env(CROSSINGS_LOG_DIR=str(tmp_path / "logs"))
+    done = subprocess.run([sys.executable, "-c", WATCHED, *args], env=env, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    report = json.loads(done.stdout.splitlines()[-1])
+    status, fragment = OUTCOMES[case]
+    errors = [line for line in done.stderr.splitlines() if line.strip()]
+    assert report["status"] == status and len(errors) == 1, done.stderr
+    assert errors[0].startswith("crossings: ") and fragment in errors[0]
+    assert report["prefect"] is False  # Prefect never imported, so no server started
+    assert report["started"] == []  # and no process of any kind
+    assert not (tmp_path / "logs").exists() and not (tmp_path / "reports").exists()
+    assert snapshot(store_copy) == before
+
+
+def test_a_folder_ingest_names_every_file_it_skips(latest_release: Path, tmp_path: Path) -> None:
+    folder = _folder_of_other_files(tmp_path)
+    shutil.copy(latest_release, folder / latest_release.name)
+    run = run_cli(["ingest", "--source", folder, "--db", tmp_path / "crossings.duckdb"])
+    status, fragment = OUTCOMES["folder_skips_named"]
+    assert run.status == status, run.stderr
+    skipped = [line for line in run.stdout.splitlines() if line.startswith("skipped ")]
+    assert len(skipped) == len(OTHER_FILES) + 1, run.stdout  # the files and the subfolder
+    for name, why in OTHER_FILES.items():
+        (line,) = [s for s in skipped if s.startswith(f"skipped {folder / name}: ")]
+        assert why in line and "not a publication" in line
+    assert any(fragment in line for line in skipped)
+    assert any(s.startswith(f"skipped {folder / 'older'}: a folder") for s in skipped)
+    assert any(latest_release.name in line and "stored" in line for line in run.stdout.splitlines())

@@ -16,7 +16,7 @@ import pytest
 
 from forecasting import store
 from forecasting.bundled import seed
-from forecasting.operations import forecast_and_store
+from forecasting.operations.forecast import forecast_and_store
 from forecasting.report.formats import fmt_int, pct
 from forecasting.ytd import year_to_date
 

@@ -80,10 +80,10 @@ def test_nightly_stores_forecast_report_and_artifact(
         source=str(latest_release), db=str(store), reports_dir=str(reports), return_state=True
     )
     summary = state.result()
-    assert (state.name, summary["status"], summary["reasons"]) == ("Completed", 0, [])
-    assert summary["data_through"] == "2026-02-26"
-    assert summary["new_publication"] is True
-    assert summary["forecast"]["refitted"] is True
+    assert (state.name, summary.status, summary.reasons) == ("Completed", 0, [])
+    assert summary.data_through == date(2026, 2, 26)
+    assert summary.new_publication is True
+    assert summary.forecast.refitted is True
     held = _forecasts(store)
     latest = held[held["as_of"] == pd.Timestamp("2026-02-26")]
     assert len(latest) == len(DEFAULT_MODELS) and latest["production"].sum() == 1
@@ -104,10 +104,10 @@ def test_nightly_stores_forecast_report_and_artifact(
     )
     again = state.result()
     print(f"unchanged nightly: {time.perf_counter() - started:.1f} s")
-    assert again["new_publication"] is False
-    assert again["forecast"]["refitted"] is False
+    assert again.new_publication is False
+    assert again.forecast.refitted is False
     assert _created_at(store) == created
-    assert (state.name, state.is_completed(), again["status"]) == ("Stale", True, 10)
+    assert (state.name, state.is_completed(), again.status) == ("Stale", True, 10)
     assert "days ago (stale after 8)" in state.message
     assert "**Status:** stale: the figures end on 26 February 2026" in _artifact(
         "crossings-nightly"
@@ -187,9 +187,9 @@ def test_nightly_carries_on_when_govuk_is_down(
     )
     summary = state.result()
     assert len(calls) == 1
-    assert (state.name, summary["status"]) == ("Stale", 10)
-    assert "connection refused" in summary["failures"][0] and "connection refused" in state.message
-    assert summary["new_publication"] is False and summary["seeded"] is None
+    assert (state.name, summary.status) == ("Stale", 10)
+    assert "connection refused" in summary.failures[0] and "connection refused" in state.message
+    assert summary.new_publication is False and summary.seeded is None
     assert (tmp_path / "reports" / "index.html").is_file()
 
 
@@ -203,8 +203,8 @@ def test_bad_release_from_govuk_does_not_sink_the_night(
     calls = _govuk_fails(monkeypatch, BadInput("release.ods", "sheet SB_01 is missing"))
     summary = pipeline.nightly(db=str(store), reports_dir=str(tmp_path / "reports"))
     assert len(calls) == 1
-    assert summary["status"] == 10
-    assert summary["failures"] == ["release.ods: sheet SB_01 is missing"]
+    assert summary.status == 10
+    assert summary.failures == ["release.ods: sheet SB_01 is missing"]
     assert (tmp_path / "reports" / "index.html").is_file()
 
 
@@ -234,9 +234,9 @@ def test_one_publication_failing_keeps_the_other(
     monkeypatch.delenv("CROSSINGS_SOURCE", raising=False)
     monkeypatch.setenv("CROSSINGS_STALE_AFTER_DAYS", FRESH)
     summary = pipeline.nightly(db=str(store), reports_dir=str(tmp_path / "reports"))
-    assert summary["new_publication"] is True and summary["data_through"] == "2026-02-26"
-    assert (summary["status"], summary["failures"]) == (10, ["last 7 days page: HTTP 503"])
-    assert summary["forecast"]["refitted"] is True
+    assert summary.new_publication is True and summary.data_through == date(2026, 2, 26)
+    assert (summary.status, summary.failures) == (10, ["last 7 days page: HTTP 503"])
+    assert summary.forecast.refitted is True
 
 
 def test_empty_store_and_govuk_down_seeds_the_bundled_snapshot(
@@ -253,13 +253,13 @@ def test_empty_store_and_govuk_down_seeds_the_bundled_snapshot(
     db, reports = tmp_path / "new" / "crossings.duckdb", tmp_path / "reports"
     state = pipeline.nightly(db=str(db), reports_dir=str(reports), return_state=True)
     summary = state.result()
-    assert (state.name, summary["status"], summary["seeded"]) == ("Stale", 10, SNAPSHOT_NAME)
+    assert (state.name, summary.status, summary.seeded) == ("Stale", 10, SNAPSHOT_NAME)
     # seeding stored a publication the store did not hold: "new publication: yes", not "no"
-    assert summary["new_publication"] is True
+    assert summary.new_publication is True
     logged = _run_logs(state.state_details.flow_run_id)
     assert any(m.startswith("track record: ") for m in logged), logged
     assert not any("track record: track record" in m for m in logged)
-    assert summary["data_through"] == "2026-02-26"
+    assert summary.data_through == date(2026, 2, 26)
     held = read_frame(db, "SELECT file_name, discovered_via FROM publications")
     assert held.to_dict("records") == [
         {"file_name": SNAPSHOT_NAME, "discovered_via": "bundled_snapshot"}
@@ -303,7 +303,7 @@ def test_cli_run_bad_source_is_one_line_exit_2(
 def test_backfill_stores_one_forecast_per_week_and_skips_held(
     prefect_api: None, store: Path
 ) -> None:
-    from flows.pipeline import backfill, progress_to
+    from flows.backfill import backfill, progress_to
 
     ticks: list[tuple[int, int]] = []
     with progress_to(lambda done, total, what: ticks.append((done, total))):
@@ -314,7 +314,7 @@ def test_backfill_stores_one_forecast_per_week_and_skips_held(
             models=FAST_MODELS,
             db=str(store),
         )
-    assert summary["fitted"] == 14 and summary["skipped"] == 0
+    assert summary.fitted == 14 and summary.skipped == 0
     held = _forecasts(store)
     assert held["as_of"].nunique() == 14
     assert set(held["model"]) == set(FAST_MODELS)
@@ -333,7 +333,7 @@ def test_backfill_stores_one_forecast_per_week_and_skips_held(
         models=FAST_MODELS,
         db=str(store),
     )
-    assert again["fitted"] == 0 and again["skipped"] == 14
+    assert again.fitted == 0 and again.skipped == 14
 
 
 @pytest.mark.slow
@@ -343,7 +343,7 @@ def test_dask_backfill_matches_default_runner(
     """Seeded fits on a Dask cluster of processes store exactly what threads store."""
     from distributed import LocalCluster
 
-    from flows.pipeline import backfill
+    from flows.backfill import backfill
 
     threads_db, dask_db = tmp_path / "threads.duckdb", tmp_path / "dask.duckdb"
     shutil.copy(held_store, threads_db)
@@ -356,7 +356,7 @@ def test_dask_backfill_matches_default_runner(
         summary = backfill(
             **args, db=str(dask_db), task_runner="dask", dask_address=cluster.scheduler_address
         )
-    assert summary["fitted"] == 3
+    assert summary.fitted == 3
     pd.testing.assert_frame_equal(_forecasts(dask_db), _forecasts(threads_db))
     pd.testing.assert_frame_equal(_weeks(dask_db), _weeks(threads_db))
     assert set(_forecasts(dask_db)["model"]) == set(DEFAULT_MODELS)

@@ -274,7 +274,7 @@ def test_the_pipeline_announces_each_thing_once(
     govuk_server.fault("api", status=404)
     govuk_server.fault("publication", status=404)
     summary = pipeline.nightly(**where)
-    assert summary["failures"] and summary["status"] == 10
+    assert summary.failures and summary.status == 10
     [message] = receiver.take()
     assert message["title"] == "Channel crossings: a source failed"
     assert message["type"] == "failure"

@@ -27,7 +27,7 @@ from report_store import save_payload
 from forecasting import store
 from forecasting.calendar import BadArgument
 from forecasting.frames import MILESTONE_COLUMNS
-from forecasting.operations import forecast_and_store
+from forecasting.operations.forecast import forecast_and_store
 from forecasting.report import write_report
 from forecasting.report.formats import how_many_of
 from forecasting.track_record import fill_track_record

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from forecasting import store
-from forecasting.operations import forecast_and_store
+from forecasting.operations.forecast import forecast_and_store
 from forecasting.report import write_report
 from forecasting.ytd import year_to_date
 

@@ -136,20 +136,47 @@ def test_a_run_without_year_end_is_refused(db_path: Path) -> None:
     assert read_forecast_frames(db_path).runs.empty
 
 
+class _Read:
+    publications = ["a" * 64, "b" * 64]
+    rule = "vintage"
+    data_through = date(2026, 2, 25)
+
+
 def test_frames_and_legacy_payloads_share_the_cache(db_path: Path) -> None:
     """held_forecasts sees forecasts written either way, with their horizon and publications."""
     as_of = date(2026, 2, 26)
-
-    class Read:
-        publications = ["a" * 64, "b" * 64]
-        rule = "vintage"
-        data_through = date(2026, 2, 25)
-
-    save_forecast_frames(db_path, hand_made(as_of), {as_of: Read()})
+    save_forecast_frames(db_path, hand_made(as_of), {as_of: _Read()})
     held = store.held_forecasts(db_path, [as_of], horizon_weeks=3)
-    assert held[as_of]["ensemble"] == tuple(Read.publications)
-    assert store.forecast_covers(held[as_of], Read.publications, ["ensemble", "naive"])
-    assert not store.forecast_covers(held[as_of], Read.publications[:1], ["ensemble"])
-    assert not store.forecast_covers(held[as_of], Read.publications, ["prophet"])
+    assert held[as_of]["ensemble"] == tuple(_Read.publications)
     assert store.held_forecasts(db_path, [as_of], horizon_weeks=13) == {}
-    assert store.already_forecast(db_path, as_of, Read.publications, ["naive"], 3)
+
+
+def test_is_a_forecast_held_has_two_answers_chosen_by_name(db_path: Path) -> None:
+    """SAME_PUBLICATIONS (forecast, backfill): these models and horizon, fitted on exactly these
+    publications. ANY_PRODUCTION (the track record): any production forecast of that date."""
+    as_of, other, empty = date(2026, 2, 26), date(2026, 2, 19), date(2026, 2, 12)
+    save_forecast_frames(db_path, hand_made(as_of), {as_of: _Read()})
+    not_production = hand_made(other)
+    not_production.runs["production"] = False
+    save_forecast_frames(db_path, not_production, {other: _Read()})
+    dates, pubs = [as_of, other, empty], _Read.publications
+
+    def same(publications: list[str], models: list[str], horizon_weeks: int = 3) -> set[date]:
+        return store.forecasts_held(
+            db_path,
+            dates,
+            store.HeldIf.SAME_PUBLICATIONS,
+            publications=dict.fromkeys(dates, publications),
+            models=models,
+            horizon_weeks=horizon_weeks,
+        )
+
+    assert same(pubs, ["ensemble", "naive"]) == {as_of, other}
+    assert same(pubs[:1], ["ensemble"]) == set()  # other figures since: refit
+    assert same(pubs, ["ensemble", "prophet"]) == set()  # a model not held
+    assert same(pubs, ["naive"], horizon_weeks=13) == set()  # another horizon
+    any_production = store.HeldIf.ANY_PRODUCTION
+    assert store.forecasts_held(db_path, dates, any_production) == {as_of}
+    assert store.forecasts_held(db_path, [], any_production) == set()
+    with pytest.raises(ValueError, match="needs each date's publications"):
+        store.forecasts_held(db_path, dates, store.HeldIf.SAME_PUBLICATIONS)

@@ -11,7 +11,10 @@ from dataclasses import replace
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from forecasting.store import IngestOutcome
 
 __all__ = ["SNAPSHOT_NAME", "DISCOVERED_VIA", "snapshot_path", "seed"]
 
@@ -24,7 +27,7 @@ def snapshot_path() -> Path:
     return Path(str(files(__name__).joinpath(SNAPSHOT_NAME)))
 
 
-def seed(db: Path, *, today: date | None = None) -> Any:
+def seed(db: Path, *, today: date | None = None) -> IngestOutcome:
     """Store the bundled release (checked like any other file); the store's IngestOutcome."""
     from forecasting.sources.release import read_release
     from forecasting.store import ingest

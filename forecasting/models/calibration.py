@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import cast
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -65,7 +66,7 @@ def error_matrix(y: np.ndarray, points: np.ndarray) -> np.ndarray:
     target = np.arange(n)[:, None] + np.arange(1, horizon + 1)[None, :]
     known = target < len(y)
     actual = np.where(known, to_error_scale(y[np.minimum(target, len(y) - 1)]), np.nan)
-    return actual - to_error_scale(points)
+    return cast(np.ndarray, actual - to_error_scale(points))
 
 
 _NORMAL = NormalDist()
@@ -76,7 +77,7 @@ _inv_cdf = np.vectorize(_NORMAL.inv_cdf, otypes=[float])
 def _normal_ppf(p: np.ndarray | float) -> np.ndarray:
     """Standard normal quantiles (the fallback for the first year of data, so rarely used that
     the standard library's NormalDist serves)."""
-    return _inv_cdf(np.clip(p, 1e-6, 1 - 1e-6))
+    return cast(np.ndarray, _inv_cdf(np.clip(p, 1e-6, 1 - 1e-6)))
 
 
 def _tail_factor(z: np.ndarray, n: int) -> float:
@@ -111,7 +112,7 @@ class ErrorModel:
         hi = np.minimum(lo + 1, np.maximum(n - 1, 0)[None, :])
         cols = np.arange(self.horizon)[None, :]
         frac = pos - lo
-        base = self.pools[cols, lo] * (1 - frac) + self.pools[cols, hi] * frac
+        base: np.ndarray = self.pools[cols, lo] * (1 - frac) + self.pools[cols, hi] * frac
         thin = n < MIN_ERRORS  # the first year of data: a wide normal instead
         if thin.any():
             normal = FALLBACK_SD * _normal_ppf(p)
@@ -128,7 +129,7 @@ class ErrorModel:
             z[:, 0] = rng.standard_normal(n_paths)
             for h in range(1, self.horizon):
                 z[:, h] = 0.9 * z[:, h - 1] + np.sqrt(1 - 0.81) * rng.standard_normal(n_paths)
-            return _normal_cdf(z)
+            return cast(np.ndarray, _normal_cdf(z))
         pick = rng.integers(0, len(rows), size=n_paths)
         # each sampled value's rank among the trajectories, jittered within its step
         ranks = np.argsort(np.argsort(rows, axis=0, kind="stable"), axis=0, kind="stable")

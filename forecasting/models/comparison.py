@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,7 @@ ETS_YEARS = 5
 def _fallback(hist: WeeklyHistory, horizon: int) -> np.ndarray:
     """Too short a history for a costly fit (only early 2018): the profile member."""
     x = to_model_scale(hist.y)
-    return profile(x, np.array([len(x) - 1]), horizon)[0]
+    return cast(np.ndarray, profile(x, np.array([len(x) - 1]), horizon)[0])
 
 
 def _quiet_prophet() -> None:
@@ -57,7 +58,7 @@ def _prophet(hist: WeeklyHistory, horizon: int, y: np.ndarray, **options: object
         model.fit(frame)
         steps = pd.to_timedelta(7 * np.arange(1, horizon + 1), "D")
         future = pd.DataFrame({"ds": pd.to_datetime(hist.week_ending[-1]) + steps})
-        return model.predict(future)["yhat"].to_numpy(dtype="float64")
+        return cast(np.ndarray, model.predict(future)["yhat"].to_numpy(dtype="float64"))
 
 
 def prophet_log(hist: WeeklyHistory, horizon: int) -> np.ndarray:

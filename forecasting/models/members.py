@@ -28,6 +28,7 @@ data as known then), taking the smoothest variant within 0.03 of the best weekly
 from __future__ import annotations
 
 import warnings
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -70,7 +71,7 @@ def seasonal_naive(x: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarr
     """The same week a year earlier (52 weeks; 104 for horizons past a year)."""
     o, h = _horizons(origins, horizon)
     lag = SEASON * np.ceil(h / SEASON).astype(int)
-    return x[np.clip(o + h - lag, 0, o)]
+    return cast(np.ndarray, x[np.clip(o + h - lag, 0, o)])
 
 
 def _kernel_mean(x: np.ndarray, centre: np.ndarray, upto: np.ndarray, half: int) -> np.ndarray:
@@ -190,7 +191,10 @@ def _trend_fourier_fit(x: np.ndarray, origins: np.ndarray, n: int, horizon: int)
     level = coef[:, :k] @ trend[-1]
     slope = coef[:, 1:k].sum(axis=1) / SEASON
     seasonal = np.einsum("ohj,oj->oh", _fourier(origins[:, None] + h[None, :]), coef[:, k:])
-    return level[:, None] + slope[:, None] * np.cumsum(TREND_DAMPING**h)[None, :] + seasonal
+    return cast(
+        np.ndarray,
+        level[:, None] + slope[:, None] * np.cumsum(TREND_DAMPING**h)[None, :] + seasonal,
+    )
 
 
 def trend_fourier(x: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:

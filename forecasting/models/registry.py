@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -53,7 +54,9 @@ PRODUCTION_MODEL = "ensemble"
 def combine_members(backcasts: dict[str, np.ndarray]) -> np.ndarray:
     """The ensemble from its members' forecasts: their median, week by week, on the model
     scale. No weights fitted to the past, so no member's good years can make it the forecast."""
-    return np.median(np.stack([backcasts[name] for name in ENSEMBLE_MEMBERS]), axis=0)
+    return cast(
+        np.ndarray, np.median(np.stack([backcasts[name] for name in ENSEMBLE_MEMBERS]), axis=0)
+    )
 
 
 def _ensemble(x: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -46,17 +47,21 @@ def to_model_scale(y: np.ndarray) -> np.ndarray:
 
 def from_model_scale(x: np.ndarray) -> np.ndarray:
     """Back to weekly totals, never negative."""
-    return np.maximum(np.exp(np.asarray(x, dtype="float64")) - OFFSET, 0.0)
+    return cast(np.ndarray, np.maximum(np.exp(np.asarray(x, dtype="float64")) - OFFSET, 0.0))
 
 
 def to_error_scale(y: float | np.ndarray, share: float | np.ndarray = 1.0) -> np.ndarray:
     """Totals of `share` of a week to the scale errors are measured on."""
-    return np.log(np.maximum(np.asarray(y, dtype="float64"), 0.0) + ERROR_OFFSET * share)
+    return cast(
+        np.ndarray, np.log(np.maximum(np.asarray(y, dtype="float64"), 0.0) + ERROR_OFFSET * share)
+    )
 
 
 def from_error_scale(e: np.ndarray, share: float | np.ndarray = 1.0) -> np.ndarray:
     """Back to totals of `share` of a week, never negative."""
-    return np.maximum(np.exp(np.asarray(e, dtype="float64")) - ERROR_OFFSET * share, 0.0)
+    return cast(
+        np.ndarray, np.maximum(np.exp(np.asarray(e, dtype="float64")) - ERROR_OFFSET * share, 0.0)
+    )
 
 
 @dataclass(frozen=True)
@@ -68,13 +73,13 @@ class WeeklyHistory:
 
     @property
     def last_week_ending(self) -> date:
-        return pd.Timestamp(self.week_ending[-1]).date()
+        return cast(date, pd.Timestamp(self.week_ending[-1]).date())
 
 
 def day_numbers(values: object) -> np.ndarray:
     """Dates (date objects, strings or datetimes) as integer days since 1970-01-01."""
     arr = pd.to_datetime(pd.Series(values)).to_numpy().astype("datetime64[D]")
-    return arr.astype("int64")
+    return cast(np.ndarray, arr.astype("int64"))
 
 
 def weekly_history(daily: pd.DataFrame, through: date) -> WeeklyHistory:

@@ -25,6 +25,7 @@ from forecasting.report.sections import (
     this_year_forecast,
 )
 from forecasting.report.templating import captions
+from forecasting.report.who import who_context
 from forecasting.report.why import WhyThisForecast, why_this_forecast
 from forecasting.ytd import headline
 
@@ -105,6 +106,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("Charts with their captions and data", _charts),
     Section("Year-end forecast, milestones, track record", forecast_context),
     Section("For analysts", analysts_context),
+    Section("Who is crossing", lambda data: who_context(data.who)),
     Section("Data and provenance", provenance_context),
 )
 

@@ -114,6 +114,7 @@ class ReportData:
     previous_daily: pd.DataFrame = field(default_factory=pd.DataFrame)  # known on the last forecast
     current: bool = True  # the store's newest figures, not a page of an earlier date
     notes: list[str] = field(default_factory=list)
+    who: Any = None  # "Who is crossing": report/who_data.WhoData, None without quarterly data
 
     @property
     def data_through(self) -> date:
@@ -162,6 +163,7 @@ def load_report_data(db_path: Path, as_of: date | None = None) -> ReportData:
     if read.daily.empty or through is None:
         raise ReportError(f"{db_path}: the store holds no figures yet; run `crossings ingest`")
     tables = read_report_tables(db_path, as_of, through)
+    ytd = year_to_date(read.daily, through)
     held = with_dates(tables.publications, "released_on", "data_from", "data_through")
     newest = store.last_official_day(db_path) or through
     earlier_year_end = with_dates(tables.earlier_year_end, "as_of")
@@ -173,7 +175,7 @@ def load_report_data(db_path: Path, as_of: date | None = None) -> ReportData:
     return ReportData(
         as_of=as_of,
         read=read,
-        ytd=year_to_date(read.daily, through),
+        ytd=ytd,
         publications=held[held["sha256"].isin(read.publications)].reset_index(drop=True),
         newest_data_through=newest,
         forecast=_view(tables.forecast),
@@ -190,6 +192,7 @@ def load_report_data(db_path: Path, as_of: date | None = None) -> ReportData:
         backtest_year_end=tables.backtest_year_end,
         previous_daily=_known_on(db_path, previous, read, held),
         current=requested is None or requested == newest,
+        who=_who(db_path, as_of, read.daily, int(ytd.table.iloc[-1]["migrants_arrived"])),
     )
 
 
@@ -205,3 +208,10 @@ def _known_on(
     if len(held) == 1 and list(held["sha256"]) == list(read.publications):
         return read.daily[[d <= day for d in read.daily["date"]]].reset_index(drop=True)
     return store.read_as_of(db_path, day).daily
+
+
+def _who(db_path: Path, as_of: date, daily: pd.DataFrame, ytd_total: int) -> Any:
+    """The official quarterly record known on as_of (report/who_data.py), or None."""
+    from forecasting.report.who_data import load_who
+
+    return load_who(db_path, as_of, daily, ytd_total)

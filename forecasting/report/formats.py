@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlsplit
 
 import numpy as np
 import pandas as pd
+
+from forecasting import calendar
 
 __all__ = [
     "long_date",
@@ -41,12 +43,10 @@ def as_date(value: Any) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    return pd.Timestamp(value).date()
+    return cast("date | None", pd.Timestamp(value).date())
 
 
-def long_date(d: date) -> str:
-    """26 February 2026."""
-    return f"{d.day} {d:%B %Y}"
+long_date = calendar.long_date  # 26 February 2026: one format for the report and the commands
 
 
 def short_date(d: date) -> str:

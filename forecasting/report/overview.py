@@ -105,7 +105,9 @@ def index_rows(reports_dir: Path, runs: list[date]) -> list[dict[str, Any]]:
     return rows
 
 
-def _scale(values: list[float], low: float, high: float, out_low: float, out_high: float) -> list:
+def _scale(
+    values: list[float], low: float, high: float, out_low: float, out_high: float
+) -> list[float]:
     span = (high - low) or 1.0
     return [out_low + (v - low) / span * (out_high - out_low) for v in values]
 

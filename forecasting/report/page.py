@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
+from forecasting.calendar import london_now, london_today
 from forecasting.errors import ReportError
 from forecasting.freshness import freshness
 from forecasting.report.contents import page_numbers
@@ -25,7 +26,7 @@ OGL = "Contains public sector information licensed under the Open Government Lic
 
 def generated_on(now: datetime | None = None) -> str:
     """When a page was generated, in words: "4 December 2026 at 16:40 UTC"."""
-    now = now or datetime.now(UTC)
+    now = (now or london_now()).astimezone(UTC)
     return f"{long_date(now.date())} at {now:%H:%M} UTC"
 
 
@@ -57,7 +58,7 @@ def stale_warning(
 def _plotly_js() -> str:
     import plotly.offline
 
-    code = plotly.offline.get_plotlyjs()
+    code: str = plotly.offline.get_plotlyjs()
     if "</script" in code.lower():  # would end the inline script early
         raise ReportError("the bundled plotly.js cannot be inlined safely")
     return code
@@ -70,8 +71,8 @@ def render_report(data: ReportData, *, stale_after_days: int = 8, today: date | 
     own: its dates, the staleness warning and when it was generated."""
     from markupsafe import Markup
 
-    today = today or date.today()
-    return (
+    today = today or london_today()
+    page: str = (
         environment()
         .get_template("report.html")
         .render(
@@ -93,3 +94,4 @@ def render_report(data: ReportData, *, stale_after_days: int = 8, today: date | 
             plot_config=Markup(script_safe(json.dumps(PLOT_CONFIG))),
         )
     )
+    return page

@@ -17,9 +17,10 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+from forecasting.calendar import london_today
 from forecasting.errors import ReportError
 from forecasting.files import atomic_write
-from forecasting.operations import check_held_through
+from forecasting.operations.checks import check_held_through
 from forecasting.report.data import load_report_data, validated_date
 from forecasting.report.overview import SUMMARY_FILE, index_rows, run_summary, runs_chart_svg
 from forecasting.report.page import OGL, environment, generated_on, render_report, stale_warning
@@ -73,7 +74,7 @@ def write_index(
             figures_through=figures_through,
             stale=None
             if figures_through is None
-            else stale_warning(figures_through, today or date.today(), stale_after_days),
+            else stale_warning(figures_through, today or london_today(), stale_after_days),
             generated_at=generated_on(),
             ogl=OGL,
         )

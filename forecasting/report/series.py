@@ -146,7 +146,7 @@ def _remaining_share(daily: pd.DataFrame, data_through: date, points: list[date]
             ]
         )
     if shares:
-        out = np.clip(np.mean(np.array(shares, dtype=float), axis=0), 0.0, 1.0)
+        out: np.ndarray = np.clip(np.mean(np.array(shares, dtype=float), axis=0), 0.0, 1.0)
         out[-1] = 1.0
         return out
     span = (points[-1] - data_through).days

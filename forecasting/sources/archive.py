@@ -29,6 +29,7 @@ __all__ = [
     "NOT_ODS_FROM_WEB",
     "sniff",
     "check_ods_container",
+    "check_zip_members",
     "read_capped",
     "first_line",
 ]
@@ -113,10 +114,21 @@ def _check_members(archive: zipfile.ZipFile, name: str) -> None:
     names = archive.namelist()
     if "content.xml" not in names:
         raise BadInput(name, "is not an ODS spreadsheet (no content.xml inside)")
+    check_zip_members(archive, name, "ODS file")
+    if "mimetype" in names:
+        with archive.open("mimetype") as stream:
+            mimetype = stream.read(len(ODS_MIMETYPE) + 64)
+        if mimetype.strip() != ODS_MIMETYPE:
+            raise BadInput(name, "is a zip archive but not an ODS spreadsheet (wrong mimetype)")
+
+
+def check_zip_members(archive: zipfile.ZipFile, name: str, what: str) -> None:
+    """No member name twice, and the declared sizes within the limit (ODS and xlsx alike)."""
+    names = archive.namelist()
     if len(set(names)) != len(names):
         # Readers disagree on which of two same-named members they use: one checked here could
         # differ from the one parsed.
-        raise BadInput(name, "is a damaged ODS file (a member name appears twice)")
+        raise BadInput(name, f"is a damaged {what} (a member name appears twice)")
     declared = sum(info.file_size for info in archive.infolist())
     if declared > MAX_UNCOMPRESSED_BYTES:
         raise BadInput(
@@ -124,11 +136,6 @@ def _check_members(archive: zipfile.ZipFile, name: str) -> None:
             f"would unpack to {declared:,} bytes, over the {MAX_UNCOMPRESSED_BYTES:,}-byte limit "
             "(a zip bomb?); refused before parsing",
         )
-    if "mimetype" in names:
-        with archive.open("mimetype") as stream:
-            mimetype = stream.read(len(ODS_MIMETYPE) + 64)
-        if mimetype.strip() != ODS_MIMETYPE:
-            raise BadInput(name, "is a zip archive but not an ODS spreadsheet (wrong mimetype)")
 
 
 def _scan_xml(content: bytes, info: zipfile.ZipInfo, name: str) -> None:

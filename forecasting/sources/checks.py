@@ -14,18 +14,14 @@ the week ending 15 February where SB_01's days add up to 0 (the 27 February rele
 from __future__ import annotations
 
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from forecasting.calendar import london_today
+from forecasting.calendar import london_today, long_date
 from forecasting.errors import BadInput
 from forecasting.sources.cells import DAILY_COLUMNS, WEEKLY_COLUMNS
 
 __all__ = [
-    "LONDON",
-    "london_today",
-    "long_date",
     "check_publication_date",
     "check_daily",
     "check_weekly",
@@ -33,14 +29,8 @@ __all__ = [
     "missing_days",
 ]
 
-LONDON = ZoneInfo("Europe/London")
 # A publication dated tomorrow may be a clock or time-zone slip; beyond that it is not real.
 FUTURE_SLACK = timedelta(days=1)
-
-
-def long_date(day: date) -> str:
-    """A date as the Home Office writes it: 20 April 2026."""
-    return f"{day.day} {day:%B %Y}"
 
 
 def check_publication_date(

@@ -102,7 +102,7 @@ class Retry:
 
     def delay(self, attempt: int, retry_after: str | None = None) -> float:
         """Seconds to wait after failed attempt number `attempt` (0-based)."""
-        wait = self.backoff * (2**attempt)
+        wait: float = self.backoff * (2**attempt)
         if retry_after and retry_after.strip().isdigit():
             wait = max(wait, float(retry_after.strip()))
         return min(wait, self.max_delay)

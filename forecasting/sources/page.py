@@ -1,50 +1,35 @@
 """The daily "last 7 days" page, parsed as it really comes, and repaired only where unambiguous.
 
 GOV.UK's page has shown its table in several shapes in 2026: an HTML table (the usual), the
-table as markdown text (`| Date | Migrants arrived | ...` lines), the header row as literal text
-above a header-less table; and its rows have carried a wrong year (`20 April 2025` among April
-2026), left a day out, or listed eight days. This module reads every one of those shapes.
+table as markdown text (`|# 28 March 2026 | 0 | ...` lines, stray markup and the next heading run
+in), the header row as markdown text above an HTML table; and its rows have carried a wrong year
+(`20 April 2025` among April 2026), left a day out, or listed eight days. `page_rows` finds the
+day rows by content, whatever the shape; this module repairs and checks them.
 
 What it may change, and always says so in `provenance["repairs"]` (one sentence each):
 - a date whose year is off by one inside an otherwise contiguous run of days gets that year;
-- a row that cannot be read, or whose date fits nowhere, is left out (its figures are unknown);
+- a day's row that cannot be read, or whose date fits nowhere, is left out (its figures are
+  unknown) and named; the page's other days are kept;
 - two rows for one day with the same figures count once; with different figures neither counts;
 - a day the page does not give is noted, and the days it does give are stored.
 It never invents a figure. It refuses (`BadInput`, one line) only when no figure can be trusted:
-no table with the right columns, no row that can be read, no publication time, or figures that
+no day that can be read, a header naming other columns, no publication time, or figures that
 cannot be true (`checks`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
+from forecasting.calendar import LONDON, long_date
 from forecasting.errors import BadInput
-from forecasting.sources.cells import (
-    SB01_HEADERS,
-    CellError,
-    blank,
-    column_positions,
-    missing_columns,
-    normalise_header,
-    required_columns,
-    to_count,
-    to_date,
-)
-from forecasting.sources.checks import (
-    LONDON,
-    check_daily,
-    check_publication_date,
-    long_date,
-    missing_days,
-)
+from forecasting.sources.checks import check_daily, check_publication_date, missing_days
 from forecasting.sources.page_html import read_page
+from forecasting.sources.page_rows import DayRow, read_day_rows
 from forecasting.sources.release import Release
 
 __all__ = ["MAX_PAGE_BYTES", "parse_last_7_days"]
@@ -53,131 +38,6 @@ __all__ = ["MAX_PAGE_BYTES", "parse_last_7_days"]
 MAX_PAGE_BYTES = 2 * 1024 * 1024
 # A row's date further than this from the middle of the others is out of the run of days.
 RUN_REACH = timedelta(days=10)
-SEPARATOR_CELL = re.compile(r"^:?-+:?$")
-HEADER_ABOVE = (
-    "Read the column headings from the text line above the table (the page showed them as "
-    "literal text, not as the table's first row)."
-)
-MARKDOWN = (
-    "Read the table from markdown text ('| Date | Migrants arrived | ...' lines): the page "
-    "did not show it as an HTML table."
-)
-# Known headers, longest first, to split a heading line written without separators.
-_KNOWN_HEADERS = sorted(SB01_HEADERS, key=len, reverse=True)
-
-
-@dataclass(frozen=True)
-class _Table:
-    header: list[str]
-    rows: list[list[str]]
-    how: str | None  # None: an HTML table with its own header; else how it was read
-
-
-@dataclass
-class _Row:
-    number: int  # 1-based, as a person counts the table's data rows
-    date: date
-    figures: dict[str, Any]  # migrants_arrived, boats_arrived, boats_uncontrolled, note
-
-
-# --------------------------------------------------------------------------------------------
-# Finding the table
-
-
-def _pipe_cells(line: str) -> list[str] | None:
-    """A markdown table line's cells, or None when the line is not one."""
-    text = line.strip()
-    if not (text.startswith("|") or text.count("|") >= 2):
-        return None
-    if text.startswith("|"):
-        text = text[1:]
-    if text.endswith("|"):
-        text = text[:-1]
-    return [cell.strip().strip("*").strip() for cell in text.split("|")]
-
-
-def _plain_heading(line: str) -> list[str] | None:
-    """A heading line written without separators ("Date Migrants arrived Boats arrived ...")."""
-    text, cells = normalise_header(line), []
-    while text:
-        known = next((h for h in _KNOWN_HEADERS if text == h or text.startswith(h + " ")), None)
-        if known is None:
-            return None
-        cells.append(known)
-        text = text[len(known) :].strip()
-    return cells if _is_header(cells) else None
-
-
-def _is_header(cells: list[str]) -> bool:
-    found = column_positions(cells, SB01_HEADERS)
-    return "date" in found and "migrants_arrived" in found
-
-
-def _from_markdown(run: list[list[str]]) -> list[_Table]:
-    if len(run) > 1 and _is_header(run[0]):
-        return [_Table(run[0], run[1:], MARKDOWN)]
-    return []
-
-
-def _tables(blocks: list[tuple[str, Any]]) -> list[_Table]:
-    """Every table that has Date and Migrants arrived columns, in page order, however shown."""
-    found: list[_Table] = []
-    run: list[list[str]] = []  # consecutive markdown lines (or one plain heading line)
-    for kind, value in blocks:
-        if kind == "line":
-            cells = _pipe_cells(value)
-            heading = None if cells is not None else _plain_heading(value)
-            if cells is not None:
-                if not all(SEPARATOR_CELL.match(c) for c in cells):
-                    run.append(cells)
-            elif heading is not None:
-                found += _from_markdown(run)
-                run = [heading]
-            elif value:
-                found += _from_markdown(run)
-                run = []
-            continue
-        rows = [row for row in value if any(not blank(c) for c in row)]
-        if rows and _is_header(rows[0]):
-            found += _from_markdown(run) + [_Table(rows[0], rows[1:], None)]
-        elif rows and len(run) == 1 and _is_header(run[0]):
-            found.append(_Table(run[0], rows, HEADER_ABOVE))
-        else:
-            found += _from_markdown(run)
-        run = []
-    return found + _from_markdown(run)
-
-
-# --------------------------------------------------------------------------------------------
-# Reading the rows
-
-
-def _read_rows(table: _Table, name: str) -> tuple[list[_Row], list[str]]:
-    """The rows that can be read, and a sentence for each that cannot."""
-    positions = column_positions(table.header, SB01_HEADERS)
-    missing = missing_columns(positions, SB01_HEADERS)
-    if missing:
-        raise BadInput(name, f"table is {missing}")
-    width = len(table.header)
-    rows: list[_Row] = []
-    left_out: list[str] = []
-    for number, cells in enumerate(table.rows, start=1):
-        where = f"table row {number}"
-        try:
-            if len(cells) != width:
-                raise CellError(f"{where} has {len(cells)} cells where the header has {width}")
-            day = to_date(cells[positions["date"]], where)
-            figures: dict[str, Any] = {
-                column: to_count(cells[positions[column]], column, where)
-                for column in required_columns(SB01_HEADERS)[1:]
-            }
-        except CellError as exc:
-            left_out.append(f"Left out a row that cannot be read: {exc}.")
-            continue
-        note = cells[positions["note"]].strip() if "note" in positions else ""
-        figures["note"] = note or None
-        rows.append(_Row(number, day, figures))
-    return rows, left_out
 
 
 def _shift_year(day: date, years: int) -> date | None:
@@ -187,7 +47,7 @@ def _shift_year(day: date, years: int) -> date | None:
         return None
 
 
-def _fits(day: date, row: int, run: list[_Row]) -> bool:
+def _fits(day: date, row: int, run: list[DayRow]) -> bool:
     """`day` lies in the run's reach, is not already there, and keeps the table's row order."""
     dates = sorted(r.date for r in run)
     if day in dates or not dates[0] - timedelta(days=1) <= day <= dates[-1] + timedelta(days=1):
@@ -200,7 +60,7 @@ def _fits(day: date, row: int, run: list[_Row]) -> bool:
     return (not before or before[-1] > day) and (not after or day > after[0])
 
 
-def _repair_years(rows: list[_Row], name: str) -> tuple[list[_Row], list[str]]:
+def _repair_years(rows: list[DayRow], name: str) -> tuple[list[DayRow], list[str]]:
     """Give a year-off-by-one date its year back; leave out a date that fits nowhere."""
     if len(rows) < 3:
         return rows, []
@@ -234,9 +94,9 @@ def _repair_years(rows: list[_Row], name: str) -> tuple[list[_Row], list[str]]:
     return sorted(kept, key=lambda r: r.number), notes
 
 
-def _one_row_per_day(rows: list[_Row]) -> tuple[list[_Row], list[str]]:
+def _one_row_per_day(rows: list[DayRow]) -> tuple[list[DayRow], list[str]]:
     """A day listed twice counts once if the figures agree, and not at all if they differ."""
-    by_day: dict[date, list[_Row]] = {}
+    by_day: dict[date, list[DayRow]] = {}
     for row in rows:
         by_day.setdefault(row.date, []).append(row)
     kept, notes = [], []
@@ -286,15 +146,17 @@ def _content_sha256(updated_at: str, daily: pd.DataFrame) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
-def _trusted_rows(table: _Table, name: str) -> tuple[list[_Row], list[str]]:
-    """The rows whose figures can be trusted, and a sentence for everything done to get them."""
-    if not any(any(not blank(c) for c in row) for row in table.rows):
-        raise BadInput(name, "table has no data rows")
-    rows, notes = _read_rows(table, name)
-    notes = ([table.how] if table.how else []) + notes
-    rows, repaired = _repair_years(rows, name)
+def _trusted_rows(blocks: list[tuple[str, Any]], name: str) -> tuple[list[DayRow], list[str]]:
+    """The day rows whose figures can be trusted, and a sentence for everything done to get
+    them; `BadInput` only when the page gives no day that can be read."""
+    reading = read_day_rows(blocks, name)
+    if not reading.rows and not reading.left_out:
+        raise BadInput(
+            name, "has no table with 'Date' and 'Migrants arrived' columns (the page changed?)"
+        )
+    rows, repaired = _repair_years(reading.rows, name)
     rows, merged = _one_row_per_day(rows)
-    notes += repaired + merged
+    notes = reading.notes + repaired + merged
     if not rows:
         raise BadInput(name, f"has no figures that can be trusted ({notes[-1]})")
     return rows, notes
@@ -319,12 +181,7 @@ def parse_last_7_days(html: bytes | str, name: str, today: date | None = None) -
     published_at = _published_at(page.updated_at, name)
     published_on = published_at.astimezone(LONDON).date()
     check_publication_date(published_on, name, what="says it was updated on", today=today)
-    tables = _tables(page.blocks)
-    if not tables:
-        raise BadInput(
-            name, "has no table with 'Date' and 'Migrants arrived' columns (the page changed?)"
-        )
-    rows, repairs = _trusted_rows(tables[0], name)
+    rows, repairs = _trusted_rows(page.blocks, name)
     daily = pd.DataFrame.from_records([{"date": r.date, **r.figures} for r in rows])
     daily["note"] = pd.Series(daily["note"], dtype="str")  # as release.py reads the ODS notes
     daily = check_daily(daily, name, today=today, published_on=published_on, allow_gaps=True)

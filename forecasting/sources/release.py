@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -78,11 +79,11 @@ class Release:
 
     @property
     def data_from(self) -> date:
-        return self.daily["date"].iloc[0]
+        return cast(date, self.daily["date"].iloc[0])
 
     @property
     def data_through(self) -> date:
-        return self.daily["date"].iloc[-1]
+        return cast(date, self.daily["date"].iloc[-1])
 
     @property
     def repairs(self) -> list[str]:
@@ -168,10 +169,11 @@ def _read_sheets(content: bytes, name: str) -> dict[str, list[list[Any]]]:
 
 def _header_row(rows: list[list[Any]], key_header: str) -> int | None:
     """The header row: the first of 50 whose first cell is the key header, else any cell."""
-    for matches in (
+    checks: tuple[Callable[[list[Any]], bool], ...] = (
         lambda row: bool(row) and normalise_header(row[0]) == key_header,
         lambda row: any(normalise_header(cell) == key_header for cell in row),
-    ):
+    )
+    for matches in checks:
         found = next((i for i, row in enumerate(rows[:50]) if matches(row)), None)
         if found is not None:
             return found

@@ -7,6 +7,8 @@ Analysts query this file directly, so its tables and views are a public interfac
 - `migrations`, `views`, `schema`: numbered migrations, the views, bringing a file up to date.
 - `publications`, `review`: storing a publication; holding back history-changing releases.
 - `reads`: the figures as known on a date.
+- `quarterly`, `quarterly_views`: the quarterly detailed dataset (who crosses), apart from
+  the weekly figures.
 - `forecasts`, `forecast_frames`: forecasts held and written.
 - `backtests`, `announcements`, `export`, `tables`: backtest runs, alerts already sent, Parquet
   export, generic result tables.
@@ -19,8 +21,8 @@ from forecasting.store.connection import DEFAULT_DB, default_db_path, open_store
 from forecasting.store.export import Export, export_views
 from forecasting.store.forecast_frames import read_forecast_frames, save_forecast_frames
 from forecasting.store.forecasts import (
-    already_forecast,
-    forecast_covers,
+    HeldIf,
+    forecasts_held,
     held_forecasts,
     production_year_end,
 )
@@ -29,6 +31,15 @@ from forecasting.store.publications import (
     held_publications,
     ingest,
     ingest_all,
+)
+from forecasting.store.quarterly import (
+    QuarterlyOutcome,
+    ingest_quarterly,
+    quarterly_as_of,
+    quarterly_ledger,
+    quarterly_publications,
+    quarterly_reconciliation,
+    quarterly_vintages,
 )
 from forecasting.store.reads import (
     AsOfRead,
@@ -61,9 +72,9 @@ __all__ = [
     "latest_daily",
     "last_official_day",
     "publication_data_throughs",
+    "HeldIf",
+    "forecasts_held",
     "held_forecasts",
-    "forecast_covers",
-    "already_forecast",
     "production_year_end",
     "save_forecast_frames",
     "read_forecast_frames",
@@ -75,4 +86,11 @@ __all__ = [
     "save_frame",
     "save_frames",
     "read_frame",
+    "QuarterlyOutcome",
+    "ingest_quarterly",
+    "quarterly_as_of",
+    "quarterly_ledger",
+    "quarterly_publications",
+    "quarterly_reconciliation",
+    "quarterly_vintages",
 ]

@@ -9,15 +9,17 @@ publications are left out of the figures compared; a store without that column h
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pandas as pd
 
 from forecasting.store.connection import open_store, retry_on_lock
+
+T = TypeVar("T")
 
 __all__ = [
     "HELD_STATUSES",
@@ -59,12 +61,12 @@ def _held(con: duckdb.DuckDBPyConnection, alias: str = "p") -> str:
     return f"coalesce(regexp_matches(lower(CAST({alias}.status AS VARCHAR)), '{pattern}'), FALSE)"
 
 
-def _read(db_path: str | Path, action: Any, empty: Any) -> Any:
+def _read(db_path: str | Path, action: Callable[[duckdb.DuckDBPyConnection], T], empty: T) -> T:
     """One read-only look at the store (an absent store reads as `empty`)."""
     if not Path(db_path).exists():
         return empty
 
-    def read() -> Any:
+    def read() -> T:
         with open_store(db_path, read_only=True) as con:
             return action(con)
 
@@ -122,15 +124,17 @@ def run_publications(db_path: str | Path, shas: Sequence[str]) -> pd.DataFrame:
 
 def previous_data_through(db_path: str | Path, shas: Sequence[str]) -> date | None:
     """The last day of the latest figures as they stood without the publications `shas`."""
-    return _read(
-        db_path,
-        lambda con: con.execute(
+
+    def action(con: duckdb.DuckDBPyConnection) -> date | None:
+        row = con.execute(
             "SELECT max(data_through) FROM publications p "
             f"WHERE NOT list_contains(?, sha256) AND NOT {_held(con)}",
             [list(shas)],
-        ).fetchone()[0],
-        None,
-    )
+        ).fetchone()
+        day: date | None = row[0] if row else None  # max() always gives one row
+        return day
+
+    return _read(db_path, action, None)
 
 
 def source_freshness(db_path: str | Path) -> pd.DataFrame:
@@ -138,17 +142,19 @@ def source_freshness(db_path: str | Path) -> pd.DataFrame:
 
     The page's own "updated" stamp (govuk:updated-at, whose London date is `released_on`) counts,
     not when we fetched it, so a page that keeps being served unchanged still ages. Where a
-    publication has no date of its own, the day after its data ends stands in.
+    publication has no date of its own, the day after its data ends stands in. A release held
+    back for review was published (the source is not quiet) but its figures are not official:
+    `data_through` is the last official day of that kind, as `reads.last_official_day` counts.
     Columns: kind, last_published, data_through.
     """
     sql = """
         SELECT kind, max(coalesce(released_on, data_through + 1)) AS last_published,
-               max(data_through) AS data_through
-        FROM publications GROUP BY kind ORDER BY kind
+               max(data_through) FILTER (WHERE NOT {held}) AS data_through
+        FROM publications p GROUP BY kind ORDER BY kind
     """
     return _read(
         db_path,
-        lambda con: con.execute(sql).df(),
+        lambda con: con.execute(sql.format(held=_held(con))).df(),
         pd.DataFrame(columns=["kind", "last_published", "data_through"]),
     )
 

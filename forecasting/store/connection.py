@@ -10,6 +10,7 @@ full disk anywhere becomes one `StoreError` line.
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,11 +20,12 @@ from typing import TypeVar
 import duckdb
 
 from forecasting.errors import StoreBusy
+from forecasting.notices import notice
 from forecasting.settings import Settings
 from forecasting.store.schema import ensure_schema, schema_state
 from forecasting.store.transaction import as_store_error
 
-__all__ = ["DEFAULT_DB", "default_db_path", "retry_on_lock", "open_store"]
+__all__ = ["DEFAULT_DB", "default_db_path", "retry_on_lock", "open_store", "waiting_line"]
 
 DEFAULT_DB = Settings().db
 
@@ -40,6 +42,16 @@ def _is_lock_error(exc: Exception) -> bool:
     return "Could not set lock" in text or "Conflicting lock" in text
 
 
+def waiting_line(exc: Exception, wait_seconds: float) -> str:
+    """What a wait for the lock is, said at once: it would otherwise look like a hang."""
+    pid = re.search(r"\(PID (\d+)\)", str(exc))
+    holder = f" (pid {pid.group(1)})" if pid else ""
+    return (
+        f"waiting for the store, held by another process{holder}; up to {wait_seconds:.0f} s, "
+        "CROSSINGS_LOCK_WAIT_SECONDS"
+    )
+
+
 def retry_on_lock(action: Callable[[], T], *, wait_seconds: float | None = None) -> T:
     """Run `action`, retrying with jittered backoff while another process holds the file lock
     (for up to `CROSSINGS_LOCK_WAIT_SECONDS`, read when called)."""
@@ -47,10 +59,14 @@ def retry_on_lock(action: Callable[[], T], *, wait_seconds: float | None = None)
         wait_seconds = Settings.from_env().lock_wait_seconds
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
+    said = False
     while True:
         try:
             return action()
         except duckdb.IOException as exc:
+            if _is_lock_error(exc) and not said:
+                notice(waiting_line(exc, wait_seconds))
+                said = True
             if not _is_lock_error(exc) or time.monotonic() > deadline:
                 if _is_lock_error(exc):
                     raise StoreBusy(

@@ -42,6 +42,11 @@ EXPORTED = (
     "backtest_scores",
     "backtest_year_end",
     "backtest_forecasts",
+    # the quarterly detailed dataset (who crosses)
+    "quarterly_detections",
+    "quarterly_reconciliation",
+    "quarterly_publications",
+    "quarterly_values",
 )
 FORMATS = {"parquet": "parquet", "csv": "csv"}
 MANIFEST = "manifest.json"

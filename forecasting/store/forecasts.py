@@ -2,12 +2,20 @@
 
 `forecast_frames.save_forecast_frames` writes forecasts; a forecast is a pure function of
 (as_of, the publications read, the models, the horizon), all recorded with it, so these reads
-tell whether it need be fitted again.
+tell whether it need be fitted again. "Is a forecast held for this as-of date?" has two answers,
+and `forecasts_held` gives both, chosen by its `held_if` argument:
+
+- `HeldIf.SAME_PUBLICATIONS` (a forecast, a backfill): these models, this horizon, fitted on
+  exactly the publications the figures as known that day come from; new figures mean a refit.
+- `HeldIf.ANY_PRODUCTION` (the report's track record): any production forecast made as of that
+  date, whatever it was fitted on, so the nightly run never refits a week already judged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +24,52 @@ import pandas as pd
 from forecasting.store.tables import read_frame
 
 __all__ = [
+    "HeldIf",
+    "forecasts_held",
     "held_forecasts",
-    "forecast_covers",
-    "already_forecast",
     "production_year_end",
 ]
+
+
+class HeldIf(Enum):
+    """Which stored forecast counts as held for an as-of date (see the module's docstring)."""
+
+    SAME_PUBLICATIONS = "these models and horizon, fitted on the same publications"
+    ANY_PRODUCTION = "any production forecast"
+
+
+def forecasts_held(
+    db_path: str | Path,
+    dates: Sequence[date],
+    held_if: HeldIf,
+    *,
+    publications: Mapping[date, Sequence[str]] | None = None,
+    models: Sequence[str] = (),
+    horizon_weeks: int | None = None,
+) -> set[date]:
+    """Which of `dates` already hold a forecast, by the rule `held_if` names: one query for all.
+
+    SAME_PUBLICATIONS needs each date's publications (sha256, as `read_as_of` lists them), the
+    models and the horizon; ANY_PRODUCTION needs none of them.
+    """
+    if not dates:
+        return set()
+    if held_if is HeldIf.ANY_PRODUCTION:
+        return _production_dates(db_path, dates)
+    if publications is None or horizon_weeks is None:
+        raise ValueError("SAME_PUBLICATIONS needs each date's publications and the horizon")
+    held = held_forecasts(db_path, list(dates), horizon_weeks)
+    return {d for d in dates if _covers(held.get(d, {}), publications[d], models)}
+
+
+def _production_dates(db_path: str | Path, dates: Sequence[date]) -> set[date]:
+    rows = read_frame(
+        db_path,
+        "SELECT DISTINCT as_of FROM forecasts WHERE production AND as_of IN "
+        "(SELECT unnest(?::DATE[]))",
+        [sorted(dates)],
+    )
+    return {pd.Timestamp(d).date() for d in rows["as_of"]} if not rows.empty else set()
 
 
 def held_forecasts(
@@ -48,26 +97,13 @@ def held_forecasts(
     return held
 
 
-def forecast_covers(
-    held: dict[str, tuple[str, ...]], publications: list[str], models: list[str]
+def _covers(
+    held: dict[str, tuple[str, ...]], publications: Sequence[str], models: Sequence[str]
 ) -> bool:
     """Whether one date's held forecasts (from `held_forecasts`) cover `models`, fitted on
     exactly these publications."""
     wanted = tuple(publications)
     return all(model in held and tuple(held[model]) == wanted for model in models)
-
-
-def already_forecast(
-    db_path: str | Path,
-    as_of: date,
-    publications: list[str],
-    models: list[str],
-    horizon_weeks: int,
-) -> bool:
-    """True when the store holds these models' forecasts as of `as_of` from the same
-    publications: a forecast is a pure function of those, so it need not be fitted again."""
-    held = held_forecasts(db_path, [as_of], horizon_weeks)
-    return forecast_covers(held.get(as_of, {}), publications, models)
 
 
 def production_year_end(db_path: str | Path, as_of: date) -> dict[str, Any] | None:

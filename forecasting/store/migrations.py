@@ -230,6 +230,51 @@ def _backtests_as_frames(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE {table}")
 
 
+# 7: the quarterly detailed dataset (Irr_D01). Its releases are publications with a vintage,
+# but in their own table, so no query over `publications` (the last day with figures,
+# staleness, the publications a forecast reads) can ever count them as weekly figures. Their ids
+# come from the same sequence, so a publication_id names one publication in either table.
+QUARTERLY = """
+CREATE TABLE IF NOT EXISTS quarterly_publications (
+    publication_id  INTEGER PRIMARY KEY DEFAULT nextval('publication_id_seq'),
+    sha256          VARCHAR NOT NULL UNIQUE,
+    kind            VARCHAR NOT NULL,      -- 'quarterly_detailed'
+    file_name       VARCHAR NOT NULL,
+    source          VARCHAR NOT NULL,
+    sheet           VARCHAR NOT NULL,
+    published_on    DATE,                  -- the vintage; NULL when unknown
+    vintage_source  VARCHAR NOT NULL,      -- 'govuk_metadata', 'cover_sheet' or 'unknown'
+    data_from       DATE NOT NULL,
+    data_through    DATE NOT NULL,         -- the last quarter's last day
+    value_rows      INTEGER NOT NULL,
+    url             VARCHAR,
+    discovered_via  VARCHAR,
+    http_status     INTEGER,
+    etag            VARCHAR,
+    last_modified   VARCHAR,
+    fetched_at      TIMESTAMPTZ,
+    ingested_at     TIMESTAMPTZ NOT NULL,
+    status          VARCHAR NOT NULL DEFAULT 'official'
+);
+
+CREATE TABLE IF NOT EXISTS quarterly_values (
+    publication_id            INTEGER NOT NULL,
+    year                      INTEGER NOT NULL,
+    quarter                   INTEGER NOT NULL,
+    method_of_entry           VARCHAR NOT NULL,
+    nationality               VARCHAR NOT NULL,
+    region                    VARCHAR NOT NULL,
+    sex                       VARCHAR NOT NULL,
+    age_group                 VARCHAR NOT NULL,
+    nationality_as_published  VARCHAR NOT NULL,
+    region_as_published       VARCHAR NOT NULL,
+    sex_as_published          VARCHAR NOT NULL,
+    age_group_as_published    VARCHAR NOT NULL,
+    detections                BIGINT NOT NULL,
+    sheet_row                 INTEGER NOT NULL
+);
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _sql(INITIAL)),
     Migration(2, "publication provenance and review status", _sql(PROVENANCE)),
@@ -237,5 +282,6 @@ MIGRATIONS: list[Migration] = [
     Migration(4, "announcements", _sql(ANNOUNCEMENTS)),
     Migration(5, "backtest run ids", _backtest_runs),
     Migration(6, "backtest rows in the long shape", _backtests_as_frames),
+    Migration(7, "the quarterly detailed dataset", _sql(QUARTERLY)),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -12,14 +12,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
 
+from forecasting.calendar import long_date
 from forecasting.store.connection import open_store
 from forecasting.store.review import history_change
 from forecasting.store.transaction import transaction
+
+if TYPE_CHECKING:
+    from forecasting.sources.release import Release
 
 __all__ = ["IngestOutcome", "ingest", "ingest_all", "held_publications"]
 
@@ -36,6 +40,7 @@ class IngestOutcome:
     is_latest: bool  # True when this publication now gives the latest figures
     revised_days: int  # days whose figures differ from the official publication before it
     held_reason: str | None = None  # set when it rewrites history: held back for review
+    repairs: tuple[str, ...] = ()  # how a page was read: rows left out, years repaired...
 
     @property
     def held(self) -> bool:
@@ -45,7 +50,7 @@ class IngestOutcome:
         if not self.stored:
             return f"{self.file_name}: already held (sha256 {self.sha256[:12]}), nothing changed"
         revised = f", {self.revised_days} day(s) revised" if self.revised_days else ""
-        through = f"data through {self.data_through.day} {self.data_through:%B %Y}"
+        through = f"data through {long_date(self.data_through)}"
         if self.held:
             return (
                 f"{self.file_name}: HELD BACK FOR REVIEW, not in the official series: it "
@@ -53,10 +58,11 @@ class IngestOutcome:
                 f"official: crossings accept {self.sha256[:12]}"
             )
         role = "now the latest" if self.is_latest else "kept as history (a newer one is held)"
-        return f"{self.file_name}: stored, {through}, {role}{revised}"
+        read = f"; as read: {' '.join(self.repairs)}" if self.repairs else ""
+        return f"{self.file_name}: stored, {through}, {role}{revised}{read}"
 
 
-def ingest(db_path: str | Path, release: Any, *, source: str) -> IngestOutcome:
+def ingest(db_path: str | Path, release: Release, *, source: str) -> IngestOutcome:
     """Store one checked publication in a single transaction; the same bytes twice is a no-op.
 
     `release` is a parsed publication (`Release`): kind, file_name, sha256, daily, weekly,
@@ -72,7 +78,7 @@ def ingest_all(db_path: str | Path, releases: Sequence[tuple[Any, str]]) -> list
         return [_store_one(con, release, source) for release, source in releases]
 
 
-def _store_one(con: duckdb.DuckDBPyConnection, release: Any, source: str) -> IngestOutcome:
+def _store_one(con: duckdb.DuckDBPyConnection, release: Release, source: str) -> IngestOutcome:
     held = con.execute("SELECT 1 FROM publications WHERE sha256 = ?", [release.sha256]).fetchone()
     if held:
         return IngestOutcome(
@@ -107,10 +113,11 @@ def _store_one(con: duckdb.DuckDBPyConnection, release: Any, source: str) -> Ing
     return IngestOutcome(
         release.file_name, release.sha256, True, release.kind, release.data_through,
         bool(is_latest) and reason is None, int(revised_days), reason,
+        tuple(str(r) for r in (release.provenance or {}).get("repairs") or []),
     )  # fmt: skip
 
 
-def _insert(con: duckdb.DuckDBPyConnection, release: Any, source: str) -> int:
+def _insert(con: duckdb.DuckDBPyConnection, release: Release, source: str) -> int:
     """The publication row and all its values; returns its publication_id."""
     provenance = release.provenance or {}
     repairs = [str(r) for r in provenance.get("repairs") or []]

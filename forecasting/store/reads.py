@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from forecasting.calendar import london_today
 from forecasting.sources.cells import WEEKLY_COLUMNS
 from forecasting.store.connection import open_store, retry_on_lock
 from forecasting.store.views import SUPERSEDED
@@ -127,10 +128,10 @@ def read_as_of(db_path: str | Path, as_of: date) -> AsOfRead:
 def latest_daily(db_path: str | Path) -> AsOfRead:
     """The latest known figures (the `daily_arrivals` view) as an AsOfRead of the last day."""
     if not Path(db_path).exists():
-        return _empty_read(date.today())
+        return _empty_read(london_today())
     last = last_official_day(db_path)
     if last is None:
-        return _empty_read(date.today())
+        return _empty_read(london_today())
     return read_as_of(db_path, last)
 
 

@@ -23,7 +23,6 @@ from forecasting.store.forecast_frames import frames_from
 __all__ = [
     "ReportTables",
     "read_report_tables",
-    "production_forecast_dates",
     "LEDGER_COLUMNS",
 ]
 
@@ -194,25 +193,5 @@ def read_report_tables(db_path: str | Path, as_of: date, through: date) -> Repor
                 ),
                 tables=r.tables,
             )
-
-    return retry_on_lock(read)
-
-
-def production_forecast_dates(db_path: str | Path, dates: list[date]) -> set[date]:
-    """Which of `dates` already have a stored production forecast (the track record's check)."""
-    if not dates or not Path(db_path).exists():
-        return set()
-
-    def read() -> set[date]:
-        with open_store(db_path, read_only=True) as con:
-            r = _Reader(con)
-            if not r.has("forecasts"):
-                return set()
-            held = r.q(
-                "SELECT DISTINCT as_of FROM forecasts WHERE production AND as_of IN "
-                "(SELECT unnest($dates))",
-                {"dates": sorted(dates)},
-            )
-        return {pd.Timestamp(d).date() for d in held["as_of"]}
 
     return retry_on_lock(read)

@@ -36,6 +36,8 @@ TABLES = (
     "forecast_milestones",
     "announcements",
     "backtest_runs",
+    "quarterly_publications",
+    "quarterly_values",
 )
 
 

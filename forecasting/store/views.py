@@ -15,6 +15,13 @@ Two orders of publications:
 
 from __future__ import annotations
 
+from forecasting.store.quarterly_views import (
+    QUARTERLY_DETECTIONS,
+    QUARTERLY_ORDER,
+    QUARTERLY_RECONCILIATION,
+    QUARTERLY_VINTAGES,
+)
+
 __all__ = ["VIEWS", "SUPERSEDED", "LEDGER_SERIES"]
 
 # A publication is superseded when an official reissue of the same release (same kind and
@@ -85,6 +92,28 @@ QUALIFY row_number() OVER (PARTITION BY v.week_ending ORDER BY o.recency) = 1
 ORDER BY v.week_ending
 """
 
+# Each vintage of a value beside the official value before it (in its publications' chronology).
+_CHAINED = """
+    SELECT v.series, v.period, v.value, v.publication_id, p.file_name, p.sha256, p.status,
+           o.sequence,
+           last_value(CASE WHEN p.status = 'official'
+                      THEN {{'value': v.value, 'publication_id': v.publication_id}} END
+                      IGNORE NULLS) OVER (
+               PARTITION BY v.series, v.period ORDER BY o.sequence
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous
+    FROM {vintages} v
+    JOIN {publications} p USING (publication_id)
+    JOIN {order} o USING (publication_id)"""
+
+_WEEKLY_CHAIN = _CHAINED.format(
+    vintages="vintages", publications="publications", order="publication_order"
+)
+_QUARTERLY_CHAIN = _CHAINED.format(
+    vintages=f"({QUARTERLY_VINTAGES})",
+    publications="quarterly_publications",
+    order="quarterly_order",
+)
+
 # One row per change of a published value: each publication's value against the value in the
 # official publication before it (in chronology). Held publications are compared the same way
 # and marked `status = 'held'`; the chain itself runs through official publications only.
@@ -94,23 +123,20 @@ WITH vintages AS (
     {_VINTAGES}
 ),
 chained AS (
-    SELECT v.series, v.period, v.value, v.publication_id, p.file_name, p.sha256, p.status,
-           o.sequence,
-           last_value(CASE WHEN p.status = 'official'
-                      THEN {{'value': v.value, 'publication_id': v.publication_id}} END
-                      IGNORE NULLS) OVER (
-               PARTITION BY v.series, v.period ORDER BY o.sequence
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous
-    FROM vintages v
-    JOIN publications p USING (publication_id)
-    JOIN publication_order o USING (publication_id)
+    {_WEEKLY_CHAIN}
+    UNION ALL
+    {_QUARTERLY_CHAIN}
+),
+named AS (
+    SELECT publication_id, file_name, sha256 FROM publications
+    UNION ALL SELECT publication_id, file_name, sha256 FROM quarterly_publications
 )
 SELECT c.series, c.period, q.file_name AS previous_publication, c.file_name AS publication,
        c.previous.value AS previous_value, c.value, c.value - c.previous.value AS change,
        c.status, q.sha256 AS previous_sha256, c.sha256,
        c.previous.publication_id AS previous_publication_id, c.publication_id
 FROM chained c
-JOIN publications q ON q.publication_id = c.previous.publication_id
+JOIN named q ON q.publication_id = c.previous.publication_id
 WHERE c.value IS DISTINCT FROM c.previous.value
 ORDER BY c.series, c.period, c.sequence
 """
@@ -166,9 +192,12 @@ ORDER BY f.date
 # name -> statement, in dependency order.
 VIEWS: dict[str, str] = {
     "publication_order": PUBLICATION_ORDER,
+    "quarterly_order": QUARTERLY_ORDER,
     "daily_arrivals": DAILY_ARRIVALS,
     "weekly_activity": WEEKLY_ACTIVITY,
     "revision_ledger": REVISION_LEDGER,
     "revisions": REVISIONS,
     "daily_as_first_published": DAILY_AS_FIRST_PUBLISHED,
+    "quarterly_detections": QUARTERLY_DETECTIONS,
+    "quarterly_reconciliation": QUARTERLY_RECONCILIATION,
 }

@@ -85,6 +85,23 @@ def test_why_states_the_recent_level_and_why_the_projection_is_below_last_year(
     assert f"only {round(share * 100)}% of 2025's total had arrived" in why
 
 
+def test_why_is_computed_in_the_library_as_typed_facts(snapshot: Path) -> None:
+    """The reasoning without any HTML: `report.contents.why` on the data the page reads."""
+    from forecasting.report.contents import why
+    from forecasting.report.data import load_report_data
+
+    facts = why(load_report_data(snapshot, THROUGH))
+    assert facts is not None
+    assert facts.level_trailing == pytest.approx(_level_trailing(snapshot, THROUGH))
+    assert (facts.ytd_up, facts.projection_up, facts.disagree) == (True, False, True)
+    assert [m.model for m in facts.members] == ["profile", "ets", "trend_fourier"]
+    assert facts.rest is not None and facts.rest.best_year is not None
+    assert facts.sentences[0] == facts.direction_sentence()
+    agree = why(load_report_data(snapshot, AGREE))
+    assert agree is not None and not agree.disagree
+    assert agree.sentences[0] != facts.sentences[0]
+
+
 def test_why_names_each_member_in_plain_words(snapshot: Path, pages: dict[date, str]) -> None:
     why = _section(pages[THROUGH], "why-this-forecast")
     members = store.read_forecast_frames(snapshot, THROUGH).year_end.set_index("model")

@@ -155,6 +155,22 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
         return ExitStatus.OK
     if args.start is None or args.end is None:
         raise BadArgument("--start/--end", "give both, or --protocol")
+    if args.target == "year-end":
+        from forecasting.year_end_run import year_end_and_store, year_end_models
+
+        models = year_end_models(args.models)
+        ops.check_backtest(db, args.start, args.end, args.every, models, args.horizon_weeks)
+        with _progress_bar("year-end backtest") as progress:
+            year_end = year_end_and_store(
+                db,
+                args.start,
+                args.end,
+                every=args.every,
+                models=models,
+                progress=lambda done, total: progress(done, total, ""),
+            )
+        say(year_end.describe())
+        return ExitStatus.OK
     ops.check_backtest(db, args.start, args.end, args.every, args.models, args.horizon_weeks)
     with _progress_bar("backtest") as progress:
         outcome = ops.backtest_and_store(

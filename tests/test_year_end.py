@@ -46,7 +46,7 @@ def test_chance_above_last_year_sits_between_paths_and_rule_and_is_bounded() -> 
 def test_rescaled_remaining_keeps_ranks_median_and_takes_the_calibrated_spread() -> None:
     rng = np.random.default_rng(1)
     steps = rng.gamma(5.0, 100.0, size=(2000, 6))
-    wide = RemainingErrors(np.sort(rng.normal(0, 0.6, 200)), years=4)
+    wide = RemainingErrors(np.sort(rng.normal(0, 0.6, 200)), 4, np.array([0.5, -0.6, 0.7, -0.5]))
     out = rescale_remaining(steps, wide, np.random.default_rng(0))
     before, after = steps.sum(axis=1), out.sum(axis=1)
     assert (np.argsort(before) == np.argsort(after)).mean() > 0.99  # rank order kept
@@ -110,3 +110,24 @@ def test_calibrated_chances_keep_the_milestones_in_order() -> None:
         assert out[3] == chance_above_last_year(0.3, up)
         assert all(BOUND <= p <= 1 - BOUND for p in out)
     assert calibrated_chances([0.5, 0.01], None, True) == [0.5, BOUND]
+
+
+def test_year_end_record_by_quarter_of_the_forecast() -> None:
+    from forecasting.report.accuracy import year_end_record
+
+    earlier = pd.DataFrame(
+        {
+            "as_of": [date(2024, 2, 4), date(2024, 3, 3), date(2024, 11, 3), date(2025, 2, 2)],
+            "production": [True, True, True, True],
+            "year": [2024, 2024, 2024, 2025],
+            "year_end_p10": [800.0, 900.0, 1000.0, 1.0],
+            "year_end_p50": [1000.0, 1100.0, 1050.0, 2.0],
+            "year_end_p90": [1200.0, 1300.0, 1100.0, 3.0],
+        }
+    )
+    record = year_end_record(earlier, {2024: 1250.0})  # 2025 not over: not scored
+    assert [q.quarter for q in record] == ["January to March", "October to December"]
+    first, last = record
+    assert (first.forecasts, first.held) == (2, 1) and last.held == 0
+    assert first.typical_error == pytest.approx(np.median([250 / 1250, 150 / 1250]))
+    assert year_end_record(earlier.head(0), {}) == []

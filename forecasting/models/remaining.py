@@ -18,17 +18,23 @@ lists the variants tried.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
 __all__ = ["SEASON_WEEKS", "RemainingErrors", "remaining_errors", "rescale_remaining"]
 
-SEASON_WEEKS = 4  # past origins within 4 weeks of the same point in the year
+SEASON_WEEKS = 2  # past origins within 4 weeks of the same point in the year
 MIN_YEARS = 2  # fewer past years than this: the paths' own spread is kept
 MIN_HISTORY = 52  # origins with a year of history before them (the members need one)
 OFFSET = 10.0  # the log scale of remaining totals, as for weeks (scale.py)
 WEIGHT = 0.5  # the calibrated spread's weight against the paths' own (log-quantile blend)
-WIDEST = True  # instead of blending, the wider of the two on each side
+SPREAD = "years"  # "years": a normal through the past years' errors; "widest", "blend", "pooled"
+# Student's t 90% quantile over the normal's, by degrees of freedom (past years): with few
+# years, their spread understates what the next year can do.
+T90 = {1: 3.078, 2: 1.886, 3: 1.638, 4: 1.533, 5: 1.476, 6: 1.440, 7: 1.415, 8: 1.397}
+Z90 = 1.2816
+_NORMAL = NormalDist()
 
 
 @dataclass(frozen=True)
@@ -37,8 +43,14 @@ class RemainingErrors:
 
     errors: np.ndarray
     years: int
+    year_means: np.ndarray  # each past year's mean error (not centred)
 
     def quantiles(self, p: np.ndarray) -> np.ndarray:
+        if SPREAD == "years":  # one error per past year, its root mean square, widened for few
+            sd = float(np.sqrt(np.mean(self.year_means**2)))
+            widen = T90.get(len(self.year_means), Z90) / Z90
+            z = np.array([_NORMAL.inv_cdf(float(v)) for v in np.clip(p, 1e-4, 1 - 1e-4)])
+            return sd * widen * z
         return np.interp(p, (np.arange(len(self.errors)) + 0.5) / len(self.errors), self.errors)
 
 
@@ -63,7 +75,8 @@ def remaining_errors(
     dec31 = (next_day.astype("datetime64[Y]") + 1).astype("datetime64[D]") - 1
     left = (dec31 - ends).astype("int64")  # days from each origin to its 31 December
     now = int(left[-1])
-    found, seen = [], set()
+    found: list[float] = []
+    of_year: list[int] = []
     near = np.abs(left - now) <= 7 * SEASON_WEEKS
     for o in np.flatnonzero(near & (np.arange(n) >= MIN_HISTORY)):
         k = int(np.ceil(left[o] / 7))
@@ -75,11 +88,12 @@ def remaining_errors(
         actual = float((y[o + 1 : o + k + 1] * share).sum())
         point = float((points[o, :k] * share).sum())
         found.append(np.log(actual + OFFSET) - np.log(point + OFFSET))
-        seen.add(int(years[o]))
-    if len(seen) < MIN_YEARS:
+        of_year.append(int(years[o]))
+    if len(set(of_year)) < MIN_YEARS:
         return None
-    e = np.asarray(found)
-    return RemainingErrors(np.sort(e - np.median(e)), len(seen))
+    e, which = np.asarray(found), np.asarray(of_year)
+    means = np.array([e[which == year].mean() for year in sorted(set(of_year))])
+    return RemainingErrors(np.sort(e - np.median(e)), len(means), means)
 
 
 def rescale_remaining(
@@ -97,10 +111,14 @@ def rescale_remaining(
     centre = float(np.median(log_total))
     own = log_total - centre  # the paths' own spread, at each path's rank
     calibrated = errors.quantiles(u)
-    if WIDEST:
+    if SPREAD == "years":
+        offset = calibrated
+    elif SPREAD == "widest":
         offset = np.where(calibrated < 0, np.minimum(own, calibrated), np.maximum(own, calibrated))
-    else:
+    elif SPREAD == "blend":
         offset = WEIGHT * calibrated + (1 - WEIGHT) * own
+    else:
+        offset = calibrated
     target = np.maximum(np.exp(centre + offset) - OFFSET, 0.0)
     shape = steps.mean(axis=0)
     shape = shape / shape.sum() if shape.sum() > 0 else np.full(len(shape), 1 / len(shape))

@@ -172,6 +172,8 @@ def forecast_context(data: ReportData) -> dict[str, Any]:
 def track_summary(data: ReportData) -> dict[str, Any] | None:
     """The track-record sentence's figures, or None when no earlier forecast can be checked."""
     weeks = series.weekly_totals(data.read.daily)
+    t = series.complete_year_totals(data.read.daily)
+    totals = dict(zip(t["year"], t["migrants_arrived"], strict=True))
     summary = accuracy.summarise(accuracy.week_ahead_record(data.earlier_forecasts, weeks))
     if summary is None:
         return None
@@ -184,4 +186,5 @@ def track_summary(data: ReportData) -> dict[str, Any] | None:
         "beats_naive": summary.beats_naive,
         "first_week": summary.first_week,
         "last_week": summary.last_week,
+        "year_end": accuracy.year_end_record(data.earlier_year_end, totals),
     }

@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 MODEL_WEIGHT = 0.5  # the paths' chance against the reader's rule, hedged 80/20
-RULE_UP, RULE_DOWN = 0.8, 0.2
+RULE_UP, RULE_DOWN = 0.8, 0.2  # the plain rule hedged as 80/20
 BOUND = 0.05  # no chance printed below 5% or above 95%
 
 

@@ -131,3 +131,10 @@ def test_year_end_record_by_quarter_of_the_forecast() -> None:
     assert (first.forecasts, first.held) == (2, 1) and last.held == 0
     assert first.typical_error == pytest.approx(np.median([250 / 1250, 150 / 1250]))
     assert year_end_record(earlier.head(0), {}) == []
+
+
+def test_the_report_words_a_chance_the_data_say_little_about() -> None:
+    from forecasting.report.sections import _chance
+
+    assert _chance(BOUND) == "very unlikely" and _chance(1 - BOUND) == "almost certain"
+    assert "%" in _chance(0.4)

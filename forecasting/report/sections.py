@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from forecasting.chances import says_little
 from forecasting.report import accuracy, series
 from forecasting.report.data import ForecastView, ReportData
 from forecasting.report.formats import fmt_int, long_date, pct, short_date
@@ -109,6 +110,13 @@ def _when(row: Any) -> tuple[str, str]:
     return "unlikely this year", ""
 
 
+def _chance(p: float) -> str:
+    """A chance as printed; at its bound (the data say little there) in words, not "2%"."""
+    if says_little(p):
+        return "very unlikely" if p < 0.5 else "almost certain"
+    return pct(p)
+
+
 def milestone_rows(data: ReportData, fc: ForecastView) -> list[dict[str, str]]:
     """The milestones table of the year forecast, lowest threshold first (empty when the store
     holds none for this forecast): the chance of passing each, and by when."""
@@ -140,7 +148,7 @@ def milestone_rows(data: ReportData, fc: ForecastView) -> list[dict[str, str]]:
             {
                 "label": label,
                 "people": fmt_int(threshold),
-                "chance": pct(row["probability"]),
+                "chance": _chance(float(row["probability"])),
                 "when": when,
                 "range": span,
             }

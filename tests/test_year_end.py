@@ -46,7 +46,7 @@ def test_chance_above_last_year_sits_between_paths_and_rule_and_is_bounded() -> 
 def test_rescaled_remaining_keeps_ranks_median_and_takes_the_calibrated_spread() -> None:
     rng = np.random.default_rng(1)
     steps = rng.gamma(5.0, 100.0, size=(2000, 6))
-    wide = RemainingErrors(np.sort(rng.normal(0, 0.6, 200)), 4, np.array([0.5, -0.6, 0.7, -0.5]))
+    wide = RemainingErrors(np.array([0.5, -0.6, 0.7, -0.5]))
     out = rescale_remaining(steps, wide, np.random.default_rng(0))
     before, after = steps.sum(axis=1), out.sum(axis=1)
     assert (np.argsort(before) == np.argsort(after)).mean() > 0.99  # rank order kept
@@ -138,3 +138,22 @@ def test_the_report_words_a_chance_the_data_say_little_about() -> None:
 
     assert _chance(BOUND) == "very unlikely" and _chance(1 - BOUND) == "almost certain"
     assert "%" in _chance(0.4)
+
+
+def test_remaining_errors_come_from_past_years_at_the_same_point_of_the_year() -> None:
+    from forecasting.models.remaining import remaining_errors
+
+    sundays = np.arange(np.datetime64("2018-01-07"), np.datetime64("2022-06-12"), 7)
+    y = np.full(len(sundays), 1000.0)
+    horizon = 60
+    half = np.full((len(sundays), horizon), 500.0)  # every past forecast half the outcome
+    errors = remaining_errors(y, sundays, half)
+    assert errors is not None
+    assert errors.years == 3  # 2019, 2020, 2021: 2018's origins have no year of history
+    assert np.allclose(
+        errors.year_means,
+        np.log(2.0),
+        atol=0.01,  # log(1000 / 500), whatever weeks are left
+    )
+    # in September 2020 only 2019 is a past year with a year of history: too few to calibrate
+    assert remaining_errors(y[:140], sundays[:140], half[:140]) is None

@@ -1,18 +1,19 @@
 """The rest of the year's total, calibrated on past remaining totals of the same length and season.
 
-Summing weekly errors (the paths' copula) gives a year-end range that shrinks as the weeks run
-out, faster than the year's last weeks really settle: a few December weather windows can still
-carry thousands, and a spring range summed over forty weeks was wider than any spring needed.
-So the spread of what is left of the year comes from the model's own errors on exactly that:
-at every past origin with (about) as many weeks left before 31 December, which is the same
-time of year, the log-ratio of the true remaining total to the point forecast's, measured with
-the data as known at that origin (the members are re-run at every past origin, as for the
-weekly errors). The paths' remaining totals are then mapped, rank for rank, onto that
-distribution around their own median, and each path's weeks are scaled by the same factor: the
+Summing weekly errors (the paths' copula) gave a year-end range that held 68% of the time from
+October-December origins and 100% from April-June ones: how much a year can still move depends
+on which weeks are left, not only on how many. So the spread of what is left of the year comes
+from the model's own errors on exactly that: at every past origin within SEASON_WEEKS of the
+same point of the year (so the same weeks are left), the log-ratio of the true remaining total
+to the point forecast's, measured with the data as known at that origin (the members are re-run
+at every past origin, as for the weekly errors). The origins of one year are one error (their
+mean): a normal through those errors' root mean square, widened by Student's t for the few
+years known. The paths' remaining totals are mapped onto it, rank for rank, around their own
+median (which stays the projection), and each path's weeks are scaled by the same factor: the
 weekly paths, the running total, the year end and every milestone chance stay one set.
 
 Every constant was chosen on the validation origins (2019-2021); benchmarks/model_scores.md
-lists the variants tried.
+lists the variants tried and how they scored.
 """
 
 from __future__ import annotations
@@ -24,34 +25,35 @@ import numpy as np
 
 __all__ = ["SEASON_WEEKS", "RemainingErrors", "remaining_errors", "rescale_remaining"]
 
-SEASON_WEEKS = 2  # past origins within 4 weeks of the same point in the year
+SEASON_WEEKS = 2  # past origins within 2 weeks of the same point in the year
 MIN_YEARS = 2  # fewer past years than this: the paths' own spread is kept
 MIN_HISTORY = 52  # origins with a year of history before them (the members need one)
 OFFSET = 10.0  # the log scale of remaining totals, as for weeks (scale.py)
-WEIGHT = 0.5  # the calibrated spread's weight against the paths' own (log-quantile blend)
-SPREAD = "years"  # "years": a normal through the past years' errors; "widest", "blend", "pooled"
-# Student's t 90% quantile over the normal's, by degrees of freedom (past years): with few
-# years, their spread understates what the next year can do.
-T90 = {1: 3.078, 2: 1.886, 3: 1.638, 4: 1.533, 5: 1.476, 6: 1.440, 7: 1.415, 8: 1.397}
+# Student's t 90% quantile by degrees of freedom (past years), over the normal's (Z90): with
+# few years, their spread understates what the next year can do.
+T90 = {1: 3.078, 2: 1.886, 3: 1.638, 4: 1.533, 5: 1.476, 6: 1.440, 7: 1.415, 8: 1.397,
+       9: 1.383, 10: 1.372, 11: 1.363, 12: 1.356}  # fmt: skip
 Z90 = 1.2816
 _NORMAL = NormalDist()
 
 
 @dataclass(frozen=True)
 class RemainingErrors:
-    """Centred log-ratio errors of past remaining-year totals, sorted, and how many years."""
+    """Log-ratio errors of past remaining-year totals at the same point of the year: one per
+    past year (the mean of its origins')."""
 
-    errors: np.ndarray
-    years: int
-    year_means: np.ndarray  # each past year's mean error (not centred)
+    year_means: np.ndarray
+
+    @property
+    def years(self) -> int:
+        return len(self.year_means)
 
     def quantiles(self, p: np.ndarray) -> np.ndarray:
-        if SPREAD == "years":  # one error per past year, its root mean square, widened for few
-            sd = float(np.sqrt(np.mean(self.year_means**2)))
-            widen = T90.get(len(self.year_means), Z90) / Z90
-            z = np.array([_NORMAL.inv_cdf(float(v)) for v in np.clip(p, 1e-4, 1 - 1e-4)])
-            return sd * widen * z
-        return np.interp(p, (np.arange(len(self.errors)) + 0.5) / len(self.errors), self.errors)
+        """Error-scale offsets from the median at probabilities p."""
+        sd = float(np.sqrt(np.mean(self.year_means**2)))
+        widen = T90.get(self.years, Z90) / Z90
+        z = np.array([_NORMAL.inv_cdf(float(v)) for v in np.clip(p, 1e-4, 1 - 1e-4)])
+        return sd * widen * z
 
 
 def _in_year_share(week_ending: np.ndarray, year_end: np.ndarray) -> np.ndarray:
@@ -92,8 +94,7 @@ def remaining_errors(
     if len(set(of_year)) < MIN_YEARS:
         return None
     e, which = np.asarray(found), np.asarray(of_year)
-    means = np.array([e[which == year].mean() for year in sorted(set(of_year))])
-    return RemainingErrors(np.sort(e - np.median(e)), len(means), means)
+    return RemainingErrors(np.array([e[which == year].mean() for year in sorted(set(of_year))]))
 
 
 def rescale_remaining(
@@ -107,18 +108,8 @@ def rescale_remaining(
     m = len(total)
     rank = np.argsort(np.argsort(total, kind="stable"), kind="stable")
     u = (rank + rng.random(m)) / m
-    log_total = np.log(np.maximum(total, 0.0) + OFFSET)
-    centre = float(np.median(log_total))
-    own = log_total - centre  # the paths' own spread, at each path's rank
-    calibrated = errors.quantiles(u)
-    if SPREAD == "years":
-        offset = calibrated
-    elif SPREAD == "widest":
-        offset = np.where(calibrated < 0, np.minimum(own, calibrated), np.maximum(own, calibrated))
-    elif SPREAD == "blend":
-        offset = WEIGHT * calibrated + (1 - WEIGHT) * own
-    else:
-        offset = calibrated
+    centre = float(np.median(np.log(np.maximum(total, 0.0) + OFFSET)))
+    offset = errors.quantiles(u)
     target = np.maximum(np.exp(centre + offset) - OFFSET, 0.0)
     shape = steps.mean(axis=0)
     shape = shape / shape.sum() if shape.sum() > 0 else np.full(len(shape), 1 / len(shape))

@@ -371,7 +371,8 @@ def _milestones(
                 row[col] = ends[k] if k < len(ends) else None
         rows.append(row)
     last = [shares[i] for i in shares if rows[i]["label"] == str(cal.year - 1)]
-    chances = calibrated_chances(list(shares.values()), last[0] if last else None, up)
+    gone = (cal.as_of - date(cal.year, 1, 1)).days / 365
+    chances = calibrated_chances(list(shares.values()), last[0] if last else None, up, gone)
     for i, p in zip(shares, chances, strict=True):
         rows[i]["probability"] = round(p, 4)
     return pd.DataFrame(rows, columns=MILESTONE_COLUMNS)

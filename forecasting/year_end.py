@@ -207,7 +207,7 @@ def format_year_end(scores: pd.DataFrame, title: str) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in scores.to_dict("records"):
-        brier = "" if pd.isna(r["brier"]) else f"{r['brier']:.3f}"
+        brier = "" if pd.isna(r["brier"]) else f"{r['brier']:.4f}"
         quarters = " | ".join(pct(r[f"coverage q{q}"]) for q in range(1, 5))
         lines.append(
             f"| {r['model']} | {r['n']} | {pct(r['median_ape'])} | {pct(r['coverage_80'])} "

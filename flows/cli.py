@@ -197,6 +197,13 @@ def _library_commands(sub: Any) -> None:
     )
     p.add_argument("--output", help="with --protocol: also write its tables (Markdown) here")
     p.add_argument(
+        "--target",
+        choices=["weekly", "year-end"],
+        default="weekly",
+        help="year-end: the year end forecast from every Sunday from --start to --end (use "
+        "--every 1W), scored by quarter of the year beside the plain rules",
+    )
+    p.add_argument(
         "--year-end-years",
         type=as_years,
         metavar="FIRST-LAST",

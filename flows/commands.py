@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from flows.log_file import terminal
+from flows.progress import progress_bar
 from flows.signals import stopped_by
 from forecasting.calendar import long_date
 from forecasting.errors import BadArgument, ExitStatus, one_line
@@ -151,7 +152,7 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
 
     db = Path(args.db or settings.db)
     if args.protocol:
-        with _progress_bar("protocol") as progress:
+        with progress_bar("protocol") as progress:
             protocol = ops.protocol_and_store(
                 db,
                 models=args.models,
@@ -163,8 +164,24 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
         return ExitStatus.OK
     if args.start is None or args.end is None:
         raise BadArgument("--start/--end", "give both, or --protocol")
+    if args.target == "year-end":
+        from forecasting.year_end_run import year_end_and_store, year_end_models
+
+        models = year_end_models(args.models)
+        check_backtest(db, args.start, args.end, args.every, models, args.horizon_weeks)
+        with progress_bar("year-end backtest") as progress:
+            year_end = year_end_and_store(
+                db,
+                args.start,
+                args.end,
+                every=args.every,
+                models=models,
+                progress=lambda done, total: progress(done, total, ""),
+            )
+        say(year_end.describe())
+        return ExitStatus.OK
     check_backtest(db, args.start, args.end, args.every, args.models, args.horizon_weeks)
-    with _progress_bar("backtest") as progress:
+    with progress_bar("backtest") as progress:
         outcome = ops.backtest_and_store(
             db,
             args.start,
@@ -327,7 +344,7 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
     def body() -> int:
         from flows.backfill import backfill, progress_to
 
-        with _progress_bar("backfill") as progress, progress_to(progress):
+        with progress_bar("backfill") as progress, progress_to(progress):
             summary = backfill(
                 start=args.start,
                 end=args.end,
@@ -349,44 +366,3 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
         return ExitStatus.OK
 
     return _in_flow_run("backfill", settings, body)
-
-
-class _Bar:
-    """A rich progress bar on stderr, driven by (done, total, what) calls."""
-
-    def __init__(self, label: str) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn(f"[bold]{label}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            TextColumn("{task.description}"),
-            console=Console(file=terminal()[1]),
-            transient=False,
-        )
-        self._task = self._progress.add_task("", total=None)
-
-    def __enter__(self) -> _Bar:
-        self._progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._progress.stop()
-
-    def __call__(self, done: int, total: int, what: str) -> None:
-        self._progress.update(self._task, completed=done, total=total, description=what)
-
-
-def _progress_bar(label: str) -> _Bar:
-    return _Bar(label)

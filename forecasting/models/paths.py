@@ -12,10 +12,6 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from forecasting.models.calibration import (
-    POOL_WEEKS,
-    RECAL_HORIZON,
-    RECAL_WEEKS,
-    TRAJECTORY_WEEKS,
     ErrorModel,
     error_matrix,
     error_model,
@@ -28,6 +24,7 @@ from forecasting.models.registry import (
     check_models,
     combine_members,
 )
+from forecasting.models.remaining import SEASON_WEEKS, RemainingErrors, remaining_errors
 from forecasting.models.scale import (
     WeeklyHistory,
     from_error_scale,
@@ -66,12 +63,7 @@ class ModelPaths:
     remaining_quantiles: np.ndarray | None  # (3,) their exact p10/p50/p90
     calibration: str
     weekly_u1: np.ndarray | None = field(default=None, repr=False)  # first week's draws
-
-
-def _backcast_origins(n: int, horizon: int) -> np.ndarray:
-    """Origins whose forecasts the error model at the last origin reads (and a margin)."""
-    need = max(POOL_WEEKS + RECAL_WEEKS + 2 * RECAL_HORIZON, TRAJECTORY_WEEKS + horizon) + 2
-    return np.arange(max(0, n - need), n)
+    remaining_year: RemainingErrors | None = None  # past remaining-year totals' errors
 
 
 def _full(points: np.ndarray, origins: np.ndarray, n: int) -> np.ndarray:
@@ -116,9 +108,13 @@ def simulate(
     if len(hist.y) == 0:
         raise ValueError("need at least one complete Monday-Sunday week of data to forecast")
     n = len(hist.y)
-    origins = _backcast_origins(n, horizon)
-    backcasts = _backcasts(to_model_scale(hist.y), origins, horizon, names)
-    points = {name: _full(from_model_scale(b), origins, n) for name, b in backcasts.items()}
+    # Every origin, a few weeks further: the remaining-year errors (remaining.py) need past
+    # years' origins at the same point of the year; the weekly errors read only recent ones.
+    origins = np.arange(n)
+    long = horizon + SEASON_WEEKS + 1
+    backcasts = _backcasts(to_model_scale(hist.y), origins, long, names)
+    longer = {name: _full(from_model_scale(b), origins, n) for name, b in backcasts.items()}
+    points = {name: p[:, :horizon] for name, p in longer.items()}
     errors: dict[str, ErrorModel] = {}
 
     def errors_of(name: str) -> ErrorModel:
@@ -133,6 +129,8 @@ def simulate(
         own = name if fit is None else PRODUCTION_MODEL  # costly models borrow the ensemble's
         point = points[name][-1] if fit is None else from_model_scale(fit(hist, horizon))
         out[name] = _paths(hist, name, point, errors_of(own), n_paths, seed)
+        year = remaining_errors(hist.y, hist.week_ending, longer[own])
+        out[name] = replace(out[name], remaining_year=year)
         if part_week is not None:
             u1 = out[name].weekly_u1
             assert u1 is not None  # _paths always draws it

@@ -115,3 +115,43 @@ def summarise(record: pd.DataFrame) -> TrackRecordSummary | None:
         naive_error=mae(both["same_week_last_year"], both["actual"]),
         relative=relative_mae(both["p50"], both["same_week_last_year"], both["actual"]),
     )
+
+
+QUARTERS = ("January to March", "April to June", "July to September", "October to December")
+
+
+@dataclass(frozen=True)
+class YearEndQuarter:
+    """How the year-end forecasts made in one quarter of the year did, over every year done."""
+
+    quarter: str  # "January to March", ...
+    forecasts: int
+    held: int  # of which the 80% range held the year's final total
+    typical_error: float  # median absolute error of the median, as a share of the total
+
+    @property
+    def held_in_ten(self) -> int:
+        return round(10 * self.held / self.forecasts)
+
+
+def year_end_record(
+    earlier_year_end: pd.DataFrame, totals: dict[int, float]
+) -> list[YearEndQuarter]:
+    """The production model's earlier year-end forecasts (what the backfill stored and the
+    year-end backtest scores alike) against each finished year's total, by quarter of the
+    year the forecast was made in."""
+    if earlier_year_end.empty:
+        return []
+    f = earlier_year_end[earlier_year_end["production"].astype(bool)].copy()
+    f["actual"] = f["year"].map(totals)
+    f = f.dropna(subset=["actual", "year_end_p50"])
+    out = []
+    for q, name in enumerate(QUARTERS):
+        g = f[[(d.month - 1) // 3 == q for d in f["as_of"]]]
+        if g.empty:
+            continue
+        a = g["actual"].to_numpy(float)
+        inside = (g["year_end_p10"] <= g["actual"]) & (g["actual"] <= g["year_end_p90"])
+        error = float(np.median(np.abs(g["year_end_p50"].to_numpy(float) - a) / a))
+        out.append(YearEndQuarter(name, len(g), int(inside.sum()), error))
+    return out

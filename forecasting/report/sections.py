@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from forecasting.chances import says_little
 from forecasting.report import accuracy, series
 from forecasting.report.data import ForecastView, ReportData
 from forecasting.report.formats import fmt_int, how_many_of, long_date, pct, short_date
@@ -123,6 +124,13 @@ def _when(row: Any) -> tuple[str, str]:
     return "unlikely this year", ""
 
 
+def _chance(p: float) -> str:
+    """A chance as printed; at its bound (the data say little there) in words, not "2%"."""
+    if says_little(p):
+        return "very unlikely" if p < 0.5 else "almost certain"
+    return pct(p)
+
+
 def milestone_rows(data: ReportData, fc: ForecastView) -> list[dict[str, str]]:
     """The milestones table of the year forecast, lowest threshold first (empty when the store
     holds none for this forecast): the chance of passing each, and by when."""
@@ -163,7 +171,7 @@ def milestone_rows(data: ReportData, fc: ForecastView) -> list[dict[str, str]]:
             {
                 "label": label,
                 "people": fmt_int(threshold),
-                "chance": pct(row["probability"]),
+                "chance": _chance(float(row["probability"])),
                 "when": when,
                 "range": span,
             }
@@ -195,6 +203,8 @@ def forecast_context(data: ReportData) -> dict[str, Any]:
 def track_summary(data: ReportData) -> dict[str, Any] | None:
     """The track-record sentence's figures, or None when no earlier forecast can be checked."""
     weeks = series.weekly_totals(data.read.daily)
+    t = series.complete_year_totals(data.read.daily)
+    totals = dict(zip(t["year"], t["migrants_arrived"], strict=True))
     summary = accuracy.summarise(accuracy.week_ahead_record(data.earlier_forecasts, weeks))
     if summary is None:
         return None
@@ -207,4 +217,5 @@ def track_summary(data: ReportData) -> dict[str, Any] | None:
         "beats_naive": summary.beats_naive,
         "first_week": summary.first_week,
         "last_week": summary.last_week,
+        "year_end": accuracy.year_end_record(data.earlier_year_end, totals),
     }

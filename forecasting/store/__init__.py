@@ -16,7 +16,11 @@ Analysts query this file directly, so its tables and views are a public interfac
 
 from forecasting.errors import StoreBusy, StoreError
 from forecasting.store.announcements import record_announcement, was_announced
-from forecasting.store.backtests import save_backtest
+from forecasting.store.backtests import (
+    read_year_end_backtest,
+    save_backtest,
+    save_year_end_backtest,
+)
 from forecasting.store.connection import DEFAULT_DB, default_db_path, open_store, retry_on_lock
 from forecasting.store.export import Export, export_views
 from forecasting.store.forecast_frames import read_forecast_frames, save_forecast_frames
@@ -79,6 +83,8 @@ __all__ = [
     "save_forecast_frames",
     "read_forecast_frames",
     "save_backtest",
+    "save_year_end_backtest",
+    "read_year_end_backtest",
     "was_announced",
     "record_announcement",
     "Export",

@@ -20,7 +20,13 @@ from forecasting.store.connection import open_store, retry_on_lock
 from forecasting.store.tables import replace_rows
 from forecasting.store.transaction import transaction
 
-__all__ = ["RUN_COLUMNS", "BACKTEST_KEYS", "save_backtest"]
+__all__ = [
+    "RUN_COLUMNS",
+    "BACKTEST_KEYS",
+    "save_backtest",
+    "save_year_end_backtest",
+    "read_year_end_backtest",
+]
 
 RUN_COLUMNS = ["run_start", "run_end", "run_every", "horizon_weeks", "created_at"]
 # table -> (attribute of the result, the key a rerun replaces)
@@ -63,3 +69,52 @@ def save_backtest(db_path: str | Path, tables: Any, run: dict[str, Any]) -> int:
             return int(run_id)
 
     return retry_on_lock(write)
+
+
+YEAR_END_TABLES: dict[str, list[str]] = {
+    "backtest_year_end_origins": ["as_of", "model"],
+    "backtest_year_end_scores": ["run_start", "run_end", "run_every", "model"],
+}
+
+
+def save_year_end_backtest(
+    db_path: str | Path, rows: pd.DataFrame, scores: pd.DataFrame, run: dict[str, Any]
+) -> int:
+    """Store a year-end backtest (`forecasting.year_end`): a `backtest_runs` row, every origin's
+    rows and the scores, in one transaction (a rerun over the same origins replaces them)."""
+    run = {"created_at": datetime.now(UTC), **run}
+    settings = {k: v for k, v in run.items() if k not in RUN_COLUMNS}
+
+    def write() -> int:
+        with open_store(db_path) as con, transaction(con):
+            next_id = con.execute(
+                "SELECT coalesce(max(run_id), 0) + 1 FROM backtest_runs"
+            ).fetchone()
+            assert next_id is not None  # an aggregate query returns exactly one row
+            run_id = int(next_id[0])
+            con.execute(
+                "INSERT INTO backtest_runs (run_id, run_start, run_end, run_every, "
+                "horizon_weeks, settings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [run_id, *(run.get(c) for c in RUN_COLUMNS[:4]),
+                 json.dumps(settings, default=str), run["created_at"]],
+            )  # fmt: skip
+            columns = {c: run.get(c) for c in RUN_COLUMNS[:3]}
+            for (table, key), frame in zip(YEAR_END_TABLES.items(), (rows, scores), strict=True):
+                if not frame.empty:
+                    replace_rows(con, table, frame.assign(**columns, run_id=run_id), key)
+            return run_id
+
+    return retry_on_lock(write)
+
+
+def read_year_end_backtest(db_path: str | Path) -> pd.DataFrame:
+    """Every stored year-end backtest row (empty when none was run)."""
+    from forecasting.store.tables import read_frame
+
+    held = read_frame(
+        db_path,
+        "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'backtest_year_end_origins'",
+    )
+    if held.empty or int(held["n"].iloc[0]) == 0:
+        return pd.DataFrame()
+    return read_frame(db_path, "SELECT * FROM backtest_year_end_origins ORDER BY as_of, model")

@@ -1,0 +1,109 @@
+"""The year-end protocol: `crossings backtest --target year-end` on every Sunday of validation
+(2019-2021) and evaluation (2022-2025), and the chance of "ends above last year" calibrated by
+leaving one year out over 2019-2025. Writes Markdown (default: stdout).
+
+    python benchmarks/year_end.py --db bt.duckdb [--out year_end.md]
+
+The store must hold the shared releases (benchmarks/model_scores.md says how). Each year of the
+leave-one-year-out is scored with the settings chosen on the other six years; the paths' own
+chance is recovered from the printed one (`chances.paths_chance`: the blend inverted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+PERIODS = {"validation": ("2019-01-06", "2021-12-26"), "evaluation": ("2022-01-02", "2025-12-28")}
+WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+POWERS = (0.5, 1.0, 2.0, 4.0)
+
+
+def run_period(db: Path, start: str, end: str) -> str:
+    cmd = [sys.executable, "-m", "flows.cli", "backtest", "--target", "year-end", "--db", str(db),
+           "--start", start, "--end", end, "--every", "1W"]  # fmt: skip
+    return subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+
+
+def leave_one_year_out(db: Path) -> str:
+    """Each year's Brier score with the weights chosen on the other six (forecasting/chances.py:
+    the paths' weight MODEL_WEIGHT on 1 January rising as the power WEIGHT_POWER of the share
+    of the year gone); the paths' own chance is recovered from the printed one."""
+    from forecasting.chances import RULE_DOWN, RULE_UP, paths_chance
+    from forecasting.store import read_year_end_backtest
+    from forecasting.year_end import UP_RULE
+
+    rows = read_year_end_backtest(db).dropna(subset=["actual"])
+    ours = rows[rows["model"] == "ensemble"].set_index("as_of")
+    up = rows[rows["model"] == UP_RULE].set_index("as_of")["p_above"].reindex(ours.index) > 0.5
+    gone = np.array([(d - date(d.year, 1, 1)).days / 365 for d in pd.to_datetime(ours.index).date])
+    paths = [paths_chance(p, u, g) for p, u, g in zip(ours["p_above"], up, gone, strict=True)]
+    above = (ours["actual"] > ours["last_year"]).astype(float).to_numpy()
+    df = pd.DataFrame({"p": paths, "rule": np.where(up, RULE_UP, RULE_DOWN), "gone": gone,
+                       "year": ours["year"].to_numpy(), "y": above})  # fmt: skip
+
+    def brier(d: pd.DataFrame, w0: float, power: float) -> float:
+        w = w0 + (1 - w0) * d["gone"] ** power
+        p = np.clip(w * d["p"] + (1 - w) * d["rule"], 0.05, 0.95)
+        return float(((p - d["y"]) ** 2).mean())
+
+    lines = [
+        "| left out | weight on 1 January | power | Brier | paths alone | rule 80/20 | origins |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    scored = []
+    for year in sorted(df["year"].unique()):
+        train, test = df[df["year"] != year], df[df["year"] == year]
+        w0, k = min(itertools.product(WEIGHTS, POWERS), key=lambda g: brier(train, *g))
+        scored.append((brier(test, w0, k), len(test), year))
+        alone, rule = brier(test, 1, 1), brier(test, 0, 1)
+        lines.append(f"| {year} | {w0} | {k} | {brier(test, w0, k):.3f} | {alone:.3f} "
+                     f"| {rule:.3f} | {len(test)} |")  # fmt: skip
+    for name, first in (("2019-2025", 0), ("2022-2025", 2022)):
+        part = [(b, n) for b, n, y in scored if y >= first]
+        mean = sum(b * n for b, n in part) / sum(n for _, n in part)
+        lines.append(f"\nLeft-out Brier, {name}: {mean:.4f}")
+    return "\n".join(lines) + "\n"
+
+
+def reliability(db: Path) -> str:
+    """The printed chance of "above last year" against how often it happened, by tenth."""
+    from forecasting.store import read_year_end_backtest
+
+    rows = read_year_end_backtest(db).dropna(subset=["actual"])
+    ours = rows[rows["model"] == "ensemble"]
+    above = (ours["actual"] > ours["last_year"]).astype(float)
+    bins = pd.cut(ours["p_above"], np.linspace(0, 1, 11), include_lowest=True)
+    lines = [
+        "| printed chance | origins | mean printed | share that ended above |",
+        "|---|---|---|---|",
+    ]
+    for interval, g in ours.groupby(bins, observed=True):
+        lines.append(f"| {interval} | {len(g)} | {g['p_above'].mean():.2f} "
+                     f"| {above[g.index].mean():.2f} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    text = "".join(run_period(args.db, *span) for span in PERIODS.values())
+    text += "\n### Chance above last year, leaving one year out\n\n" + leave_one_year_out(args.db)
+    text += "\n### Its reliability, 2019-2025 (as printed)\n\n" + reliability(args.db)
+    if args.out:
+        args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

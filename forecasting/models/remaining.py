@@ -1,0 +1,117 @@
+"""The rest of the year's total, calibrated on past remaining totals of the same length and season.
+
+Summing weekly errors (the paths' copula) gave a year-end range that held 68% of the time from
+October-December origins and 100% from April-June ones: how much a year can still move depends
+on which weeks are left, not only on how many. So the spread of what is left of the year comes
+from the model's own errors on exactly that: at every past origin within SEASON_WEEKS of the
+same point of the year (so the same weeks are left), the log-ratio of the true remaining total
+to the point forecast's, measured with the data as known at that origin (the members are re-run
+at every past origin, as for the weekly errors). The origins of one year are one error (their
+mean): a normal through those errors' root mean square, widened by Student's t for the few
+years known. The paths' remaining totals are mapped onto it, rank for rank, around their own
+median (which stays the projection), and each path's weeks are scaled by the same factor: the
+weekly paths, the running total, the year end and every milestone chance stay one set.
+
+Every constant was chosen on the validation origins (2019-2021); benchmarks/model_scores.md
+lists the variants tried and how they scored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+__all__ = ["SEASON_WEEKS", "RemainingErrors", "remaining_errors", "rescale_remaining"]
+
+SEASON_WEEKS = 2  # past origins within 2 weeks of the same point in the year
+MIN_YEARS = 2  # fewer past years than this: the paths' own spread is kept
+MIN_HISTORY = 52  # origins with a year of history before them (the members need one)
+OFFSET = 10.0  # the log scale of remaining totals, as for weeks (scale.py)
+# Student's t 90% quantile by degrees of freedom (past years), over the normal's (Z90): with
+# few years, their spread understates what the next year can do.
+T90 = {1: 3.078, 2: 1.886, 3: 1.638, 4: 1.533, 5: 1.476, 6: 1.440, 7: 1.415, 8: 1.397,
+       9: 1.383, 10: 1.372, 11: 1.363, 12: 1.356}  # fmt: skip
+Z90 = 1.2816
+_NORMAL = NormalDist()
+
+
+@dataclass(frozen=True)
+class RemainingErrors:
+    """Log-ratio errors of past remaining-year totals at the same point of the year: one per
+    past year (the mean of its origins')."""
+
+    year_means: np.ndarray
+
+    @property
+    def years(self) -> int:
+        return len(self.year_means)
+
+    def quantiles(self, p: np.ndarray) -> np.ndarray:
+        """Error-scale offsets from the median at probabilities p."""
+        sd = float(np.sqrt(np.mean(self.year_means**2)))
+        widen = T90.get(self.years, Z90) / Z90
+        z = np.array([_NORMAL.inv_cdf(float(v)) for v in np.clip(p, 1e-4, 1 - 1e-4)])
+        return sd * widen * z
+
+
+def _in_year_share(week_ending: np.ndarray, year_end: np.ndarray) -> np.ndarray:
+    """Share of each week's days (Monday-Sunday ending `week_ending`) on or before `year_end`."""
+    days = (year_end - week_ending).astype("int64") + 7
+    return np.asarray(np.clip(days, 0, 7) / 7.0, dtype=float)
+
+
+def remaining_errors(
+    y: np.ndarray, week_ending: np.ndarray, points: np.ndarray
+) -> RemainingErrors | None:
+    """The errors of past origins at the same point of the year as the last one.
+
+    `points[o]` is the model's forecast from origin o (weeks o+1...; NaN rows: not run). Only
+    origins whose whole remaining year is known count, so nothing after the last week is read.
+    """
+    n, horizon = points.shape
+    ends = week_ending.astype("datetime64[D]")
+    next_day = ends + 1
+    years = next_day.astype("datetime64[Y]").astype(int) + 1970
+    dec31 = (next_day.astype("datetime64[Y]") + 1).astype("datetime64[D]") - 1
+    left = (dec31 - ends).astype("int64")  # days from each origin to its 31 December
+    now = int(left[-1])
+    found: list[float] = []
+    of_year: list[int] = []
+    near = np.abs(left - now) <= 7 * SEASON_WEEKS
+    for o in np.flatnonzero(near & (np.arange(n) >= MIN_HISTORY)):
+        k = int(np.ceil(left[o] / 7))
+        if years[o] >= years[-1] or o + k >= n or k > horizon or k < 1:
+            continue
+        if not np.isfinite(points[o, :k]).all():
+            continue
+        share = _in_year_share(ends[o + 1 : o + k + 1], dec31[o])
+        actual = float((y[o + 1 : o + k + 1] * share).sum())
+        point = float((points[o, :k] * share).sum())
+        found.append(np.log(actual + OFFSET) - np.log(point + OFFSET))
+        of_year.append(int(years[o]))
+    if len(set(of_year)) < MIN_YEARS:
+        return None
+    e, which = np.asarray(found), np.asarray(of_year)
+    return RemainingErrors(np.array([e[which == year].mean() for year in sorted(set(of_year))]))
+
+
+def rescale_remaining(
+    steps: np.ndarray, errors: RemainingErrors | None, rng: np.random.Generator
+) -> np.ndarray:
+    """The paths' in-year weekly amounts (n_paths, weeks) with each path's total moved, rank
+    for rank, onto the calibrated distribution around the paths' median total."""
+    if errors is None or steps.shape[1] == 0:
+        return steps
+    total = steps.sum(axis=1)
+    m = len(total)
+    rank = np.argsort(np.argsort(total, kind="stable"), kind="stable")
+    u = (rank + rng.random(m)) / m
+    centre = float(np.median(np.log(np.maximum(total, 0.0) + OFFSET)))
+    offset = errors.quantiles(u)
+    target = np.maximum(np.exp(centre + offset) - OFFSET, 0.0)
+    shape = steps.mean(axis=0)
+    shape = shape / shape.sum() if shape.sum() > 0 else np.full(len(shape), 1 / len(shape))
+    spread = np.where(total[:, None] > 0, steps / np.maximum(total, 1e-9)[:, None], shape[None, :])
+    return spread * target[:, None]

@@ -1,0 +1,167 @@
+"""The year-end statement at every origin: plain rules, calibrated chances, the remaining-year
+spread, and the year-end backtest agreeing with what a backfill stored for the same Sundays."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.chances import BOUND, bounded, chance_above_last_year, says_little
+from forecasting.models.remaining import RemainingErrors, rescale_remaining
+from forecasting.year_end import plain_rules, year_end_scores
+
+
+def _daily(per_day: dict[int, float]) -> pd.DataFrame:
+    days = pd.date_range("2023-01-01", "2025-06-30", freq="D")
+    return pd.DataFrame({"date": days.date, "migrants_arrived": [per_day[d.year] for d in days]})
+
+
+def test_plain_rules_from_the_figures_known_then() -> None:
+    daily = _daily({2023: 10.0, 2024: 20.0, 2025: 30.0})
+    rules = plain_rules(daily, date(2025, 3, 31))
+    assert rules is not None
+    assert rules.observed_ytd == 90 * 30.0 and rules.last_year == 366 * 20.0
+    assert rules.last_year_to_date == 91 * 20.0  # 2024 is a leap year
+    assert rules.up and rules.ratio_median == pytest.approx(90 * 30.0 * 366 / 91)
+    assert plain_rules(daily, date(2023, 6, 1)) is None  # 2022 not in the figures
+
+
+def test_chance_above_last_year_sits_between_paths_and_rule_and_trusts_paths_late() -> None:
+    from forecasting.chances import paths_chance
+
+    for gone in (0.0, 0.5, 0.95):
+        for paths in (0.0, 0.02, 0.5, 0.98, 1.0):
+            for up in (True, False):
+                p = chance_above_last_year(paths, up, gone)
+                rule = 0.8 if up else 0.2
+                inside = min(paths, rule) - 1e-9 <= p <= max(paths, rule) + 1e-9
+                assert inside or p in (BOUND, 1 - BOUND)
+                assert BOUND <= p <= 1 - BOUND
+                if BOUND < p < 1 - BOUND:  # the benchmark can recover the paths' chance
+                    assert paths_chance(p, up, gone) == pytest.approx(paths)
+    # in December the paths, not the rule, decide: no 10% chance of the impossible
+    assert chance_above_last_year(0.0, False, 0.95) == BOUND
+    assert chance_above_last_year(0.0, False, 0.0) > 0.1
+    assert bounded(0.02) == BOUND and says_little(bounded(0.02)) and not says_little(0.3)
+
+
+def test_rescaled_remaining_keeps_ranks_median_and_takes_the_calibrated_spread() -> None:
+    rng = np.random.default_rng(1)
+    steps = rng.gamma(5.0, 100.0, size=(2000, 6))
+    wide = RemainingErrors(np.array([0.5, -0.6, 0.7, -0.5]))
+    out = rescale_remaining(steps, wide, np.random.default_rng(0))
+    before, after = steps.sum(axis=1), out.sum(axis=1)
+    assert (np.argsort(before) == np.argsort(after)).mean() > 0.99  # rank order kept
+    assert np.median(after) == pytest.approx(np.median(before), rel=0.02)
+    spread = np.log(np.quantile(after, 0.9) / np.quantile(after, 0.1))
+    assert spread > np.log(np.quantile(before, 0.9) / np.quantile(before, 0.1))
+    # each path's weeks scaled by one factor: its shape across the weeks is unchanged
+    assert np.allclose(out / after[:, None], steps / before[:, None])
+    assert rescale_remaining(steps, None, np.random.default_rng(0)) is steps
+
+
+def test_scores_by_quarter_and_brier() -> None:
+    rows = pd.DataFrame(
+        {
+            "model": ["m"] * 4,
+            "quarter": [1, 1, 4, 4],
+            "p10": [90.0, 90.0, 90.0, 90.0],
+            "p50": [100.0, 100.0, 100.0, 100.0],
+            "p90": [110.0, 110.0, 110.0, 110.0],
+            "p_above": [1.0, 0.0, 0.5, 0.5],
+            "last_year": [100.0] * 4,
+            "actual": [105.0, 120.0, 100.0, 95.0],
+        }
+    )
+    s = year_end_scores(rows).iloc[0]
+    assert s["coverage q1"] == 0.5 and s["coverage q4"] == 1.0 and s["coverage_80"] == 0.75
+    assert s["brier"] == pytest.approx((0 + 1 + 0.25 + 0.25) / 4)
+    assert s["median_ape"] == pytest.approx(np.median([5 / 105, 20 / 120, 0, 5 / 95]))
+
+
+@pytest.mark.slow
+def test_year_end_backtest_agrees_with_the_backfill(prefect_api: None, store_copy: Path) -> None:
+    from flows.backfill import backfill
+    from forecasting.year_end import year_end_scores as scores_of
+    from forecasting.year_end_run import stored_year_end_rows, year_end_and_store
+
+    start, end = date(2024, 10, 6), date(2024, 12, 29)
+    sundays = [start + timedelta(weeks=k) for k in range((end - start).days // 7 + 1)]
+    outcome = year_end_and_store(store_copy, start, end, every="1W", models=["ensemble"])
+    assert outcome.run_id >= 1
+    from forecasting.store import read_year_end_backtest
+
+    held = read_year_end_backtest(store_copy)
+    assert held["as_of"].nunique() == len(sundays)
+    backfill(start=start, end=end, every="1W", models=["ensemble"], db=str(store_copy))
+    stored = stored_year_end_rows(store_copy, sundays)
+    assert stored["as_of"].nunique() == len(sundays)
+    ours = held.drop(columns=["run_start", "run_end", "run_every", "run_id"])
+    a = scores_of(ours).set_index("model").sort_index()
+    b = scores_of(stored).set_index("model").sort_index()
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)
+
+
+def test_calibrated_chances_keep_the_milestones_in_order() -> None:
+    from forecasting.chances import calibrated_chances
+
+    shares = [0.99, 0.9, 0.6, 0.3, 0.1, 0.01, 0.0]  # thresholds rising
+    for up in (True, False):
+        out = calibrated_chances(shares, 0.3, up, 0.5)
+        assert all(a >= b for a, b in zip(out, out[1:], strict=False))
+        assert out[3] == chance_above_last_year(0.3, up, 0.5)
+        assert all(BOUND <= p <= 1 - BOUND for p in out)
+    assert calibrated_chances([0.5, 0.01], None, True, 0.5) == [0.5, BOUND]
+    # last year's total out of every path's reach: its chance is still the calibrated one
+    assert calibrated_chances([0.0], 0.0, False, 0.1)[0] == chance_above_last_year(0.0, False, 0.1)
+
+
+def test_year_end_record_by_quarter_of_the_forecast() -> None:
+    from forecasting.report.accuracy import year_end_record
+
+    earlier = pd.DataFrame(
+        {
+            "as_of": [date(2024, 2, 4), date(2024, 3, 3), date(2024, 11, 3), date(2025, 2, 2)],
+            "production": [True, True, True, True],
+            "year": [2024, 2024, 2024, 2025],
+            "year_end_p10": [800.0, 900.0, 1000.0, 1.0],
+            "year_end_p50": [1000.0, 1100.0, 1050.0, 2.0],
+            "year_end_p90": [1200.0, 1300.0, 1100.0, 3.0],
+        }
+    )
+    record = year_end_record(earlier, {2024: 1250.0})  # 2025 not over: not scored
+    assert [q.quarter for q in record] == ["January to March", "October to December"]
+    first, last = record
+    assert (first.forecasts, first.held) == (2, 1) and last.held == 0
+    assert first.typical_error == pytest.approx(np.median([250 / 1250, 150 / 1250]))
+    assert year_end_record(earlier.head(0), {}) == []
+
+
+def test_the_report_words_a_chance_the_data_say_little_about() -> None:
+    from forecasting.report.sections import _chance
+
+    assert _chance(BOUND) == "very unlikely" and _chance(1 - BOUND) == "almost certain"
+    assert "%" in _chance(0.4)
+
+
+def test_remaining_errors_come_from_past_years_at_the_same_point_of_the_year() -> None:
+    from forecasting.models.remaining import remaining_errors
+
+    sundays = np.arange(np.datetime64("2018-01-07"), np.datetime64("2022-06-12"), 7)
+    y = np.full(len(sundays), 1000.0)
+    horizon = 60
+    half = np.full((len(sundays), horizon), 500.0)  # every past forecast half the outcome
+    errors = remaining_errors(y, sundays, half)
+    assert errors is not None
+    assert errors.years == 3  # 2019, 2020, 2021: 2018's origins have no year of history
+    assert np.allclose(
+        errors.year_means,
+        np.log(2.0),
+        atol=0.01,  # log(1000 / 500), whatever weeks are left
+    )
+    # in September 2020 only 2019 is a past year with a year of history: too few to calibrate
+    assert remaining_errors(y[:140], sundays[:140], half[:140]) is None

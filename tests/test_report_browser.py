@@ -227,7 +227,7 @@ def test_current_page_draws_offline_with_its_forecast_and_track_record(
         rows = page.locator("#milestones tbody tr")
         assert rows.count() == 4
         assert " ".join(rows.nth(0).inner_text().split()) == (
-            "10,000 people 97% 25 June 20 May to 1 August"
+            "10,000 people almost certain 25 June 20 May to 1 August"
         )
         assert "unlikely this year" in rows.nth(3).inner_text()
         assert "Chance 2026 ends above 2025 31%" in _text(page, ".cards")

@@ -199,14 +199,19 @@ def test_milestones_table_read_when_stored(copy: Path, tmp_path: Path) -> None:
     passed = date(2026, 1, 1) + timedelta(days=int(np.argmax(running > 1000)))
     small = '<br><span class="small">'
     assert cells[0] == ["1,000 people", "passed", f"passed on {passed.day} {passed:%B}"]
-    assert cells[1] == ["5,000 people", "95%", f"14 June{small}2 May to 30 August</span>"]
+    # a chance at its bound (95%, 5%) says the data say little there: words, not a figure
+    assert cells[1] == [
+        "5,000 people",
+        "almost certain",
+        f"14 June{small}2 May to 30 August</span>",
+    ]
     assert cells[2] == [
         f"2025&#39;s total, {total_2025:,}",
         "42%",
         f"less likely than not this year{small}1 September at the earliest</span>",
     ]
     assert cells[3][:2] == ["10,000 people", "30%"]
-    assert cells[4] == ["The record (2025), 90,000", "5%", "unlikely this year"]
+    assert cells[4] == ["The record (2025), 90,000", "very unlikely", "unlikely this year"]
     text = _words(page)
     assert "Chance 2026 ends above 2025 42%" in text  # from the milestones, not prob_exceeds
     assert 'id="prob-exceeds"' not in page

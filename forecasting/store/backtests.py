@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from forecasting.store.connection import open_store, retry_on_lock
@@ -45,30 +46,34 @@ def save_backtest(db_path: str | Path, tables: Any, run: dict[str, Any]) -> int:
     default now); any other keys are kept in `backtest_runs.settings` (JSON).
     """
     run = {"created_at": datetime.now(UTC), **run}
-    settings = {k: v for k, v in run.items() if k not in RUN_COLUMNS}
 
     def write() -> int:
         with open_store(db_path) as con, transaction(con):
-            next_id = con.execute(
-                "SELECT coalesce(max(run_id), 0) + 1 FROM backtest_runs"
-            ).fetchone()
-            assert next_id is not None  # an aggregate query returns exactly one row
-            run_id = next_id[0]
-            con.execute(
-                "INSERT INTO backtest_runs (run_id, run_start, run_end, run_every, "
-                "horizon_weeks, settings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [run_id, *(run.get(c) for c in RUN_COLUMNS[:4]),
-                 json.dumps(settings, default=str), run["created_at"]],
-            )  # fmt: skip
+            run_id = _new_run(con, run)
             columns = {c: run.get(c) for c in RUN_COLUMNS}
             for table, (attribute, key) in BACKTEST_KEYS.items():
                 frame: pd.DataFrame = getattr(tables, attribute)
                 if not frame.empty:
                     rows = frame.assign(**columns, run_id=run_id)
                     replace_rows(con, table, rows, key)
-            return int(run_id)
+            return run_id
 
     return retry_on_lock(write)
+
+
+def _new_run(con: duckdb.DuckDBPyConnection, run: dict[str, Any]) -> int:
+    """Number a new backtest run and record it; keys beyond the columns go to `settings`."""
+    settings = {k: v for k, v in run.items() if k not in RUN_COLUMNS}
+    next_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM backtest_runs").fetchone()
+    assert next_id is not None  # an aggregate query returns exactly one row
+    run_id = int(next_id[0])
+    con.execute(
+        "INSERT INTO backtest_runs (run_id, run_start, run_end, run_every, "
+        "horizon_weeks, settings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [run_id, *(run.get(c) for c in RUN_COLUMNS[:4]),
+         json.dumps(settings, default=str), run["created_at"]],
+    )  # fmt: skip
+    return run_id
 
 
 YEAR_END_TABLES: dict[str, list[str]] = {
@@ -83,21 +88,10 @@ def save_year_end_backtest(
     """Store a year-end backtest (`forecasting.year_end`): a `backtest_runs` row, every origin's
     rows and the scores, in one transaction (a rerun over the same origins replaces them)."""
     run = {"created_at": datetime.now(UTC), **run}
-    settings = {k: v for k, v in run.items() if k not in RUN_COLUMNS}
 
     def write() -> int:
         with open_store(db_path) as con, transaction(con):
-            next_id = con.execute(
-                "SELECT coalesce(max(run_id), 0) + 1 FROM backtest_runs"
-            ).fetchone()
-            assert next_id is not None  # an aggregate query returns exactly one row
-            run_id = int(next_id[0])
-            con.execute(
-                "INSERT INTO backtest_runs (run_id, run_start, run_end, run_every, "
-                "horizon_weeks, settings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [run_id, *(run.get(c) for c in RUN_COLUMNS[:4]),
-                 json.dumps(settings, default=str), run["created_at"]],
-            )  # fmt: skip
+            run_id = _new_run(con, run)
             columns = {c: run.get(c) for c in RUN_COLUMNS[:3]}
             for (table, key), frame in zip(YEAR_END_TABLES.items(), (rows, scores), strict=True):
                 if not frame.empty:

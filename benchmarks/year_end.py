@@ -6,7 +6,8 @@ leaving one year out over 2019-2025. Writes Markdown (default: stdout).
 
 The store must hold the shared releases (benchmarks/model_scores.md says how). Each year of the
 leave-one-year-out is scored with the settings chosen on the other six years; the paths' own
-chance is recovered from the printed one (`chances.paths_chance`: the blend inverted).
+chance is the printed one (the simulated years' own share, bounded): the grid below says what
+a blend with the reader's rule would have scored (withdrawn: see forecasting/chances.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 PERIODS = {"validation": ("2019-01-06", "2021-12-26"), "evaluation": ("2022-01-02", "2025-12-28")}
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+RULE_UP, RULE_DOWN = 0.8, 0.2  # the reader's rule hedged as 80/20
 POWERS = (0.5, 1.0, 2.0, 4.0)
 
 
@@ -37,7 +39,7 @@ def leave_one_year_out(db: Path) -> str:
     """Each year's Brier score with the weights chosen on the other six (forecasting/chances.py:
     the paths' weight MODEL_WEIGHT on 1 January rising as the power WEIGHT_POWER of the share
     of the year gone); the paths' own chance is recovered from the printed one."""
-    from forecasting.chances import RULE_DOWN, RULE_UP, paths_chance
+    from forecasting.chances import says_little
     from forecasting.store import read_year_end_backtest
     from forecasting.year_end import UP_RULE
 
@@ -45,7 +47,8 @@ def leave_one_year_out(db: Path) -> str:
     ours = rows[rows["model"] == "ensemble"].set_index("as_of")
     up = rows[rows["model"] == UP_RULE].set_index("as_of")["p_above"].reindex(ours.index) > 0.5
     gone = np.array([(d - date(d.year, 1, 1)).days / 365 for d in pd.to_datetime(ours.index).date])
-    paths = [paths_chance(p, u, g) for p, u, g in zip(ours["p_above"], up, gone, strict=True)]
+    # at a bound the share itself is not printed: the nearest end stands for it
+    paths = [(0.0 if p < 0.5 else 1.0) if says_little(p) else p for p in ours["p_above"]]
     above = (ours["actual"] > ours["last_year"]).astype(float).to_numpy()
     df = pd.DataFrame({"p": paths, "rule": np.where(up, RULE_UP, RULE_DOWN), "gone": gone,
                        "year": ours["year"].to_numpy(), "y": above})  # fmt: skip

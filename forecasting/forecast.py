@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.calendar import complete_year_totals, last_complete_week_ending, week_ending
-from forecasting.chances import calibrated_chances
+from forecasting.chances import printed_chances
 from forecasting.frames import (
     CUMULATIVE_COLUMNS,
     MILESTONE_COLUMNS,
@@ -346,7 +346,6 @@ def _milestones(
         ("round", f"{v:,}", float(v)) for v in range(ROUND_STEP, int(top) + ROUND_STEP, ROUND_STEP)
     ]
     year_cum = cum - cum[np.searchsorted(day_no, _day(date(cal.year, 1, 1)), "left")]
-    up = observed_ytd > _last_year_to_date(cal.as_of, day_no, cum)  # the reader's plain rule
     shares: dict[int, float] = {}  # row -> share of paths passing (milestones still ahead)
     rows: list[dict[str, object]] = []
     for kind, label, threshold in targets:
@@ -366,26 +365,15 @@ def _milestones(
             if not ends:  # the data run to 31 December: nothing more can pass
                 passed = np.zeros((len(running), 1), dtype=bool)
             first = np.where(passed.any(axis=1), passed.argmax(axis=1), len(ends))
-            shares[len(rows)] = float(passed[:, -1].mean())  # calibrated below
+            shares[len(rows)] = float(passed[:, -1].mean())  # bounded below
             for q, col in ((0.1, "date_p10"), (0.5, "date_p50"), (0.9, "date_p90")):
                 k = int(np.quantile(first, q, method="higher"))
                 row[col] = ends[k] if k < len(ends) else None
         rows.append(row)
-    last = [shares[i] for i in shares if rows[i]["label"] == str(cal.year - 1)]
-    gone = (cal.as_of - date(cal.year, 1, 1)).days / 365
-    chances = calibrated_chances(list(shares.values()), last[0] if last else None, up, gone)
+    chances = printed_chances(list(shares.values()))
     for i, p in zip(shares, chances, strict=True):
         rows[i]["probability"] = round(p, 4)
     return pd.DataFrame(rows, columns=MILESTONE_COLUMNS)
-
-
-def _last_year_to_date(as_of: date, day_no: np.ndarray, cum: np.ndarray) -> float:
-    """Last year's total from 1 January to the same day (28 February for a 29th)."""
-    same = as_of.replace(
-        year=as_of.year - 1, day=min(as_of.day, 28) if as_of.month == 2 else as_of.day
-    )
-    lo = np.searchsorted(day_no, _day(date(as_of.year - 1, 1, 1)), "left")
-    return float(cum[np.searchsorted(day_no, _day(same), "right")] - cum[lo])
 
 
 def _passed_on(day_no: np.ndarray, year_cum: np.ndarray, threshold: float) -> date | None:

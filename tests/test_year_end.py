@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.chances import BOUND, bounded, chance_above_last_year, says_little
+from forecasting.chances import BOUND, bounded, printed_chances, says_little
 from forecasting.models.remaining import RemainingErrors, rescale_remaining
 from forecasting.year_end import plain_rules, year_end_scores
 
@@ -30,22 +30,12 @@ def test_plain_rules_from_the_figures_known_then() -> None:
     assert plain_rules(daily, date(2023, 6, 1)) is None  # 2022 not in the figures
 
 
-def test_chance_above_last_year_sits_between_paths_and_rule_and_trusts_paths_late() -> None:
-    from forecasting.chances import paths_chance
-
-    for gone in (0.0, 0.5, 0.95):
-        for paths in (0.0, 0.02, 0.5, 0.98, 1.0):
-            for up in (True, False):
-                p = chance_above_last_year(paths, up, gone)
-                rule = 0.8 if up else 0.2
-                inside = min(paths, rule) - 1e-9 <= p <= max(paths, rule) + 1e-9
-                assert inside or p in (BOUND, 1 - BOUND)
-                assert BOUND <= p <= 1 - BOUND
-                if BOUND < p < 1 - BOUND:  # the benchmark can recover the paths' chance
-                    assert paths_chance(p, up, gone) == pytest.approx(paths)
-    # in December the paths, not the rule, decide: no 10% chance of the impossible
-    assert chance_above_last_year(0.0, False, 0.95) == BOUND
-    assert chance_above_last_year(0.0, False, 0.0) > 0.1
+def test_printed_chances_are_the_paths_own_bounded_and_in_order() -> None:
+    shares = [0.99, 0.9, 0.6, 0.3, 0.1, 0.01, 0.0]  # thresholds rising
+    out = printed_chances(shares)
+    assert all(a >= b for a, b in zip(out, out[1:], strict=False))
+    assert out[2:5] == [0.6, 0.3, 0.1]  # inside the bounds: the simulated years' own share
+    assert out[0] == 1 - BOUND and out[-1] == BOUND and out[-2] == BOUND
     assert bounded(0.02) == BOUND and says_little(bounded(0.02)) and not says_little(0.3)
 
 
@@ -104,20 +94,6 @@ def test_year_end_backtest_agrees_with_the_backfill(prefect_api: None, store_cop
     a = scores_of(ours).set_index("model").sort_index()
     b = scores_of(stored).set_index("model").sort_index()
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)
-
-
-def test_calibrated_chances_keep_the_milestones_in_order() -> None:
-    from forecasting.chances import calibrated_chances
-
-    shares = [0.99, 0.9, 0.6, 0.3, 0.1, 0.01, 0.0]  # thresholds rising
-    for up in (True, False):
-        out = calibrated_chances(shares, 0.3, up, 0.5)
-        assert all(a >= b for a, b in zip(out, out[1:], strict=False))
-        assert out[3] == chance_above_last_year(0.3, up, 0.5)
-        assert all(BOUND <= p <= 1 - BOUND for p in out)
-    assert calibrated_chances([0.5, 0.01], None, True, 0.5) == [0.5, BOUND]
-    # last year's total out of every path's reach: its chance is still the calibrated one
-    assert calibrated_chances([0.0], 0.0, False, 0.1)[0] == chance_above_last_year(0.0, False, 0.1)
 
 
 def test_year_end_record_by_quarter_of_the_forecast() -> None:

@@ -204,34 +204,11 @@ class WhyThisForecast:
             f"{early}{recent}."
         )
 
-    def chance_sentence(self) -> str | None:
-        """Where the printed chance of passing last year and the median point different ways,
-        why: early in the year the chance leans on the plain rule (`forecasting.chances`)."""
-        from forecasting import chances
-
-        c, up = self.chance_above_last_year, self.ytd_up
-        if c is None or up is None or self.projection_up is None:
-            return None
-        if (c > 0.5) == self.projection_up or chances.says_little(c):
-            return None
-        gone = (self.as_of - date(self.year, 1, 1)).days / 365  # as the forecast measures it
-        weight = chances.paths_weight(gone)
-        paths = chances.paths_chance(c, up, gone)
-        last = self.year - 1
-        rule = "a year up on the last so far ends up" if up else "a year down so far ends down"
-        return (
-            f"The chance that {self.year} ends above {last} ({pct(c)}) points the other way from "
-            f"the median: this early in the year it weighs the models' simulated years (which "
-            f"alone give {pct(paths)}) at {pct(weight)}, against the plain rule that {rule}; "
-            "the models' weight grows to all of it by December."
-        )
-
     @property
     def sentences(self) -> list[str]:
         """The section's paragraphs, in reading order (those without figures left out)."""
         parts = [
             self.direction_sentence(),
-            self.chance_sentence(),
             self.level_sentence(),
             self.implies_sentence(),
             self.rest_sentence(),

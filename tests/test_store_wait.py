@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.integration  # a second process holds the store's lock
+
 HOLD = """
 import sys, time, duckdb
 con = duckdb.connect(sys.argv[1])

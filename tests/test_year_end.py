@@ -74,6 +74,7 @@ def test_scores_by_quarter_and_brier() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.integration  # runs the backfill flow on a Prefect server
 def test_year_end_backtest_agrees_with_the_backfill(prefect_api: None, store_copy: Path) -> None:
     from flows.backfill import backfill
     from forecasting.year_end import year_end_scores as scores_of

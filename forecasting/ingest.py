@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forecasting import store
+from forecasting.batch import is_url
 from forecasting.errors import BadInput
-from forecasting.quarterly_ingest import read_quarterly_source
 from forecasting.settings import Settings
 from forecasting.sources.archive import read_capped
+from forecasting.sources.quarterly import read_quarterly
 from forecasting.sources.release import Release, read_release
 
 if TYPE_CHECKING:
@@ -75,14 +76,14 @@ def ingest_source(
     text = str(source)
     from forecasting.quarterly_ingest import is_quarterly_source
 
-    if text.startswith(("http://", "https://")):
+    if is_url(text):
         if is_quarterly_source(text):  # the quarterly detailed dataset (quarterly_ingest.py)
             from forecasting.quarterly_ingest import ingest_quarterly_url
 
             return ingest_quarterly_url(db_path, text, Path(raw_dir), _settings(settings), today)
         return _ingest_url(db_path, text, Path(raw_dir), today, _settings(settings))
     if is_quarterly_source(_checked_path(source)):
-        quarterly = read_quarterly_source(source, today=today)
+        quarterly = read_quarterly(source, today=today)
         return store.ingest_quarterly(db_path, [(quarterly, str(Path(source).resolve()))])[0]
     release = read_source(source, today=today)
     return store.ingest(db_path, release, source=str(Path(source).resolve()))

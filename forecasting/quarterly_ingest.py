@@ -10,18 +10,17 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from forecasting.errors import BadInput
+from forecasting.batch import is_url
 from forecasting.settings import Settings
-from forecasting.sources.quarterly import is_quarterly_workbook, read_quarterly
+from forecasting.sources.quarterly import is_quarterly_workbook
 
 if TYPE_CHECKING:
     from forecasting.store import QuarterlyOutcome
 
 __all__ = [
     "is_quarterly_source",
-    "read_quarterly_source",
     "ingest_quarterly_url",
     "ingest_quarterly_from_govuk",
 ]
@@ -30,7 +29,7 @@ __all__ = [
 def is_quarterly_source(source: str | Path) -> bool:
     """A quarterly workbook: an xlsx, or an ODS with an Irr_D01 sheet; a URL by its name."""
     text = str(source)
-    if text.startswith(("http://", "https://")):
+    if is_url(text):
         last = text.split("?")[0].rstrip("/").rsplit("/", 1)[-1].lower()
         return last.endswith(".xlsx") or ("detailed" in last and last.endswith(".ods"))
     from forecasting.sources.release import released_on_from_name
@@ -41,22 +40,16 @@ def is_quarterly_source(source: str | Path) -> bool:
     return is_quarterly_workbook(path)
 
 
-def read_quarterly_source(source: str | Path, *, today: date | None = None) -> Any:
-    """Read and check one quarterly workbook from disk."""
-    return read_quarterly(source, today=today)
-
-
 def ingest_quarterly_url(
     db_path: str | Path, url: str, raw_dir: Path, settings: Settings, today: date | None = None
 ) -> QuarterlyOutcome:
     """Download one quarterly workbook from GOV.UK (its hosts only) and store it."""
     from forecasting import store
-    from forecasting.sources.http import AllowedHosts, Http
+    from forecasting.batch import check_url
+    from forecasting.sources.http import Http
     from forecasting.sources.quarterly_fetch import QuarterlyFound, download_quarterly
 
-    refusal = AllowedHosts(settings.govuk_url).refusal(url)
-    if refusal:
-        raise BadInput(url, f"{refusal}; download it yourself and use --source PATH")
+    check_url(url, settings.govuk_url)  # the same rule as a weekly release's URL
     name = url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
     with Http(
         settings.govuk_url,
@@ -71,7 +64,7 @@ def ingest_quarterly_url(
 
 def ingest_quarterly_from_govuk(
     db_path: str | Path, raw_dir: Path, settings: Settings, today: date | None = None
-) -> tuple[list[Any], list[str]]:
+) -> tuple[list[QuarterlyOutcome], list[str]]:
     """The nightly check: the newest quarterly release when new (outcomes), or the failure."""
     from forecasting import store
     from forecasting.errors import one_line

@@ -216,19 +216,13 @@ def test_one_publication_failing_keeps_the_other(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """GOV.UK's ingest stored the release but the page failed: stored, forecast, Stale."""
-    from dataclasses import dataclass
 
     import forecasting.ingest
     from flows import pipeline
 
-    @dataclass
-    class Partial:  # the shape ingest_from_govuk returns: outcomes and failures
-        outcomes: list
-        failures: list
-
-    def release_only(db_path: object, **kwargs: object) -> Partial:
+    def release_only(db_path: object, **kwargs: object) -> forecasting.ingest.GovukIngest:
         stored = forecasting.ingest.ingest_source(db_path, latest_release)
-        return Partial([stored], ["last 7 days page: HTTP 503"])
+        return forecasting.ingest.GovukIngest([stored], "", ["last 7 days page: HTTP 503"])
 
     monkeypatch.setattr(forecasting.ingest, "ingest_from_govuk", release_only)
     monkeypatch.delenv("CROSSINGS_SOURCE", raising=False)

@@ -39,12 +39,13 @@ def ingest_many(
         return [ingest_source(db, urls[0], raw_dir=raw_dir, settings=settings)]
     for skipped in skipped_files(sources):  # said in a flow's log; the commands print them
         logging.getLogger("crossings.ingest").info("%s", skipped.describe())
-    from forecasting.quarterly_ingest import is_quarterly_source, read_quarterly_source
+    from forecasting.quarterly_ingest import is_quarterly_source
+    from forecasting.sources.quarterly import read_quarterly
     from forecasting.store import ingest_quarterly
 
     paths = expand_sources(sources)
     quarterly = [p for p in paths if is_quarterly_source(p)]
-    read = [(read_quarterly_source(p), str(p.resolve())) for p in quarterly]
+    read = [(read_quarterly(p), str(p.resolve())) for p in quarterly]
     releases = [(read_source(p), str(p.resolve())) for p in paths if p not in quarterly]
     return ingest_all(db, releases) + ingest_quarterly(db, read)
 
@@ -62,5 +63,4 @@ def ingest_govuk(db: Path, *, raw_dir: Path, settings: Settings) -> GovukOutcome
     from forecasting.ingest import ingest_from_govuk
 
     result = ingest_from_govuk(db, raw_dir=raw_dir, settings=settings)
-    quarterly = getattr(result, "quarterly", [])  # the quarterly dataset's, when checked
-    return GovukOutcome([*result.outcomes, *quarterly], list(result.failures))
+    return GovukOutcome([*result.outcomes, *result.quarterly], list(result.failures))

@@ -19,7 +19,6 @@ from forecasting.report.charts import build_charts, chart_context
 from forecasting.report.data import ReportData
 from forecasting.report.provenance import provenance_context
 from forecasting.report.sections import (
-    chance_of_passing_last_year,
     forecast_context,
     key_figures,
     this_year_forecast,
@@ -58,7 +57,6 @@ def why(data: ReportData) -> WhyThisForecast | None:
         data.data_through,
         members=data.members,
         last_year_total=_last_year_total(data, fc.year),
-        chance_above_last_year=chance_of_passing_last_year(data, fc),
     )
 
 

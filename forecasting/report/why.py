@@ -104,7 +104,6 @@ class WhyThisForecast:
     p10: float
     p50: float
     p90: float
-    chance_above_last_year: float | None
     members: tuple[MemberView, ...]
     benchmarks: tuple[MemberView, ...]
     rest: RestOfYear | None
@@ -252,7 +251,6 @@ def why_this_forecast(
     *,
     members: ForecastFrames | None = None,
     last_year_total: int | None = None,
-    chance_above_last_year: float | None = None,
 ) -> WhyThisForecast:
     """The reasoning behind `fc`, a forecast of the year the figures (`ytd_table`) are in."""
     this = ytd_table.iloc[-1]
@@ -276,7 +274,6 @@ def why_this_forecast(
         p10=fc.p10,
         p50=fc.p50,
         p90=fc.p90,
-        chance_above_last_year=chance_above_last_year,
         members=tuple(_year_end_views(members, MEMBER_WORDS)),
         benchmarks=tuple(_year_end_views(members, BENCHMARK_WORDS)),
         rest=rest,

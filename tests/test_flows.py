@@ -138,16 +138,29 @@ def _artifact(key: str) -> str:
     return max(artifacts, key=lambda a: a.created).data
 
 
-def _run_logs(flow_run_id: Any) -> list[str]:
-    """The messages Prefect's API holds for one flow run (its tasks' included)."""
+def _run_logs(flow_run_id: Any, until: str, wait_seconds: float = 30.0) -> list[str]:
+    """The messages Prefect's API holds for one flow run, once one starts with `until`.
+
+    Prefect ships logs to its API from a background worker in batches, so a run can end
+    before its last lines are stored: drain that worker, then read again until they are.
+    """
+    import time
+
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogWorker
 
-    with get_client(sync_client=True) as client:
-        logs = client.read_logs(
-            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
-        )
-    return [log.message for log in logs]
+    APILogWorker.drain_all(timeout=wait_seconds)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        with get_client(sync_client=True) as client:
+            logs = client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
+            )
+        messages = [log.message for log in logs]
+        if any(m.startswith(until) for m in messages) or time.monotonic() > deadline:
+            return messages
+        time.sleep(0.5)
 
 
 def _created_at(db: Path) -> list:
@@ -250,7 +263,7 @@ def test_empty_store_and_govuk_down_seeds_the_bundled_snapshot(
     assert (state.name, summary.status, summary.seeded) == ("Stale", 10, SNAPSHOT_NAME)
     # seeding stored a publication the store did not hold: "new publication: yes", not "no"
     assert summary.new_publication is True
-    logged = _run_logs(state.state_details.flow_run_id)
+    logged = _run_logs(state.state_details.flow_run_id, until="track record: ")
     assert any(m.startswith("track record: ") for m in logged), logged
     assert not any("track record: track record" in m for m in logged)
     assert summary.data_through == date(2026, 2, 26)

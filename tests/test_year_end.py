@@ -142,3 +142,25 @@ def test_remaining_errors_come_from_past_years_at_the_same_point_of_the_year() -
     )
     # in September 2020 only 2019 is a past year with a year of history: too few to calibrate
     assert remaining_errors(y[:140], sundays[:140], half[:140]) is None
+
+
+def test_a_forecast_re_runs_only_the_past_origins_the_year_end_reads() -> None:
+    """`simulate` re-runs the members only at recent origins and at `season_origins`: the year
+    end's errors must come out the same when every other past origin is left unforecast."""
+    from forecasting.models.remaining import SEASON_WEEKS, remaining_errors, season_origins
+
+    sundays = np.arange(np.datetime64("2018-01-07"), np.datetime64("2023-03-19"), 7)
+    rng = np.random.default_rng(1)
+    y = rng.gamma(2.0, 300.0, len(sundays))
+    every = rng.gamma(2.0, 300.0, (len(sundays), 60))
+    chosen = season_origins(sundays)
+    only = np.full_like(every, np.nan)
+    only[chosen] = every[chosen]
+    full, skipped = remaining_errors(y, sundays, every), remaining_errors(y, sundays, only)
+    assert full is not None and skipped is not None
+    assert np.array_equal(full.year_means, skipped.year_means)
+    # each chosen origin sits within SEASON_WEEKS of 19 March in an earlier year
+    days = [int((s - s.astype("datetime64[Y]")).astype(int)) for s in sundays[chosen]]
+    last = int((sundays[-1] - sundays[-1].astype("datetime64[Y]")).astype(int))
+    assert all(abs(d - last) <= 7 * SEASON_WEEKS + 1 for d in days)
+    assert len(chosen) < len(sundays) // 5

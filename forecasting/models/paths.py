@@ -12,6 +12,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from forecasting.models.calibration import (
+    POOL_WEEKS,
+    RECAL_HORIZON,
+    RECAL_WEEKS,
+    TRAJECTORY_WEEKS,
     ErrorModel,
     error_matrix,
     error_model,
@@ -24,7 +28,12 @@ from forecasting.models.registry import (
     check_models,
     combine_members,
 )
-from forecasting.models.remaining import SEASON_WEEKS, RemainingErrors, remaining_errors
+from forecasting.models.remaining import (
+    SEASON_WEEKS,
+    RemainingErrors,
+    remaining_errors,
+    season_origins,
+)
 from forecasting.models.scale import (
     WeeklyHistory,
     from_error_scale,
@@ -64,6 +73,12 @@ class ModelPaths:
     calibration: str
     weekly_u1: np.ndarray | None = field(default=None, repr=False)  # first week's draws
     remaining_year: RemainingErrors | None = None  # past remaining-year totals' errors
+
+
+def _recent_origins(n: int, horizon: int) -> np.ndarray:
+    """Origins whose forecasts the error model at the last origin reads (and a margin)."""
+    need = max(POOL_WEEKS + RECAL_WEEKS + 2 * RECAL_HORIZON, TRAJECTORY_WEEKS + horizon) + 2
+    return np.arange(max(0, n - need), n)
 
 
 def _full(points: np.ndarray, origins: np.ndarray, n: int) -> np.ndarray:
@@ -108,9 +123,9 @@ def simulate(
     if len(hist.y) == 0:
         raise ValueError("need at least one complete Monday-Sunday week of data to forecast")
     n = len(hist.y)
-    # Every origin, a few weeks further: the remaining-year errors (remaining.py) need past
-    # years' origins at the same point of the year; the weekly errors read only recent ones.
-    origins = np.arange(n)
+    # The weekly errors read only recent origins; the remaining-year errors (remaining.py) past
+    # years' origins at the same point of the year, a few weeks further. No other is re-run.
+    origins = np.union1d(_recent_origins(n, horizon), season_origins(hist.week_ending))
     long = horizon + SEASON_WEEKS + 1
     backcasts = _backcasts(to_model_scale(hist.y), origins, long, names)
     longer = {name: _full(from_model_scale(b), origins, n) for name, b in backcasts.items()}

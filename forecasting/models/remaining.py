@@ -6,11 +6,12 @@ on which weeks are left, not only on how many. So the spread of what is left of 
 from the model's own errors on exactly that: at every past origin within SEASON_WEEKS of the
 same point of the year (so the same weeks are left), the log-ratio of the true remaining total
 to the point forecast's, measured with the data as known at that origin (the members are re-run
-at every past origin, as for the weekly errors). The origins of one year are one error (their
-mean): a normal through those errors' root mean square, widened by Student's t for the few
-years known. The paths' remaining totals are mapped onto it, rank for rank, around their own
-median (which stays the projection), and each path's weeks are scaled by the same factor: the
-weekly paths, the running total, the year end and every milestone chance stay one set.
+at those origins, `season_origins`, as at the recent ones for the weekly errors). The origins
+of one year are one error (their mean): a normal through those errors' root mean square,
+widened by Student's t for the few years known. The paths' remaining totals are mapped onto
+it, rank for rank, around their own median (which stays the projection), and each path's weeks
+are scaled by the same factor: the weekly paths, the running total, the year end and every
+milestone chance stay one set.
 
 Every constant was chosen on the validation origins (2019-2021); benchmarks/model_scores.md
 lists the variants tried and how they scored.
@@ -23,7 +24,13 @@ from statistics import NormalDist
 
 import numpy as np
 
-__all__ = ["SEASON_WEEKS", "RemainingErrors", "remaining_errors", "rescale_remaining"]
+__all__ = [
+    "SEASON_WEEKS",
+    "RemainingErrors",
+    "remaining_errors",
+    "rescale_remaining",
+    "season_origins",
+]
 
 SEASON_WEEKS = 2  # past origins within 2 weeks of the same point in the year
 MIN_YEARS = 2  # fewer past years than this: the paths' own spread is kept
@@ -62,6 +69,27 @@ def _in_year_share(week_ending: np.ndarray, year_end: np.ndarray) -> np.ndarray:
     return np.asarray(np.clip(days, 0, 7) / 7.0, dtype=float)
 
 
+def _calendar(week_ending: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each origin's last day, the year it forecasts, that year's 31 December and the days
+    from the origin to it."""
+    ends = week_ending.astype("datetime64[D]")
+    next_day = ends + 1
+    years = next_day.astype("datetime64[Y]").astype(int) + 1970
+    dec31 = (next_day.astype("datetime64[Y]") + 1).astype("datetime64[D]") - 1
+    return ends, years, dec31, (dec31 - ends).astype("int64")
+
+
+def season_origins(week_ending: np.ndarray) -> np.ndarray:
+    """The origins at the same point of the year as the last one (within SEASON_WEEKS), with a
+    year of history before them: the only ones `remaining_errors` reads, so the only past
+    origins beyond the recent ones that a forecast must re-run."""
+    left = _calendar(week_ending)[3]
+    if len(left) == 0:
+        return np.zeros(0, dtype=int)
+    near = np.abs(left - int(left[-1])) <= 7 * SEASON_WEEKS
+    return np.flatnonzero(near & (np.arange(len(left)) >= MIN_HISTORY))
+
+
 def remaining_errors(
     y: np.ndarray, week_ending: np.ndarray, points: np.ndarray
 ) -> RemainingErrors | None:
@@ -71,16 +99,10 @@ def remaining_errors(
     origins whose whole remaining year is known count, so nothing after the last week is read.
     """
     n, horizon = points.shape
-    ends = week_ending.astype("datetime64[D]")
-    next_day = ends + 1
-    years = next_day.astype("datetime64[Y]").astype(int) + 1970
-    dec31 = (next_day.astype("datetime64[Y]") + 1).astype("datetime64[D]") - 1
-    left = (dec31 - ends).astype("int64")  # days from each origin to its 31 December
-    now = int(left[-1])
+    ends, years, dec31, left = _calendar(week_ending)
     found: list[float] = []
     of_year: list[int] = []
-    near = np.abs(left - now) <= 7 * SEASON_WEEKS
-    for o in np.flatnonzero(near & (np.arange(n) >= MIN_HISTORY)):
+    for o in season_origins(week_ending):
         k = int(np.ceil(left[o] / 7))
         if years[o] >= years[-1] or o + k >= n or k > horizon or k < 1:
             continue

@@ -95,6 +95,35 @@ def reliability(db: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def brier_by_quarter(db: Path) -> str:
+    """Where the Brier score of "ends above last year" is lost: by quarter of the origin, the
+    printed chance against the reader's rule, over both periods."""
+    from forecasting.store import read_year_end_backtest
+    from forecasting.year_end import UP_RULE
+
+    rows = read_year_end_backtest(db).dropna(subset=["actual"])
+    ours = rows[rows["model"] == "ensemble"].set_index("as_of")
+    up = rows[rows["model"] == UP_RULE].set_index("as_of")["p_above"].reindex(ours.index) > 0.5
+    above = (ours["actual"] > ours["last_year"]).astype(float)
+    df = pd.DataFrame({"year": ours["year"], "quarter": ours["quarter"], "y": above,
+                       "printed": (ours["p_above"] - above) ** 2,
+                       "mean printed": ours["p_above"],
+                       "certain": (up.astype(float) - above) ** 2,
+                       "hedged": (np.where(up, RULE_UP, RULE_DOWN) - above) ** 2})  # fmt: skip
+    lines = [
+        "| years | quarter of origin | origins | mean printed chance | share above | Brier printed "
+        "| rule, certain | rule, 80/20 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, (first, last) in (("2019-2021", (2019, 2021)), ("2022-2025", (2022, 2025))):
+        part = df[(df["year"] >= first) & (df["year"] <= last)]
+        for quarter, g in part.groupby("quarter"):
+            lines.append(f"| {name} | {quarter} | {len(g)} | {g['mean printed'].mean():.2f} "
+                         f"| {g['y'].mean():.2f} | {g['printed'].mean():.3f} "
+                         f"| {g['certain'].mean():.3f} | {g['hedged'].mean():.3f} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True)
@@ -103,6 +132,7 @@ def main() -> None:
     text = "".join(run_period(args.db, *span) for span in PERIODS.values())
     text += "\n### Chance above last year, leaving one year out\n\n" + leave_one_year_out(args.db)
     text += "\n### Its reliability, 2019-2025 (as printed)\n\n" + reliability(args.db)
+    text += "\n### Where the Brier score is lost\n\n" + brier_by_quarter(args.db)
     if args.out:
         args.out.write_text(text)
     print(text)

@@ -16,6 +16,7 @@ import argparse
 import itertools
 import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -35,23 +36,38 @@ def run_period(db: Path, start: str, end: str) -> str:
     return subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
 
 
-def leave_one_year_out(db: Path) -> str:
-    """Each year's Brier score with the weights chosen on the other six (forecasting/chances.py:
-    the paths' weight MODEL_WEIGHT on 1 January rising as the power WEIGHT_POWER of the share
-    of the year gone); the paths' own chance is recovered from the printed one."""
-    from forecasting.chances import says_little
+@dataclass(frozen=True)
+class Scored:
+    """The ensemble's year-end rows of the latest runs whose year is over, by as-of date, with
+    what the reader's rule said ("up to date, so up") and whether the year ended above."""
+
+    ours: pd.DataFrame
+    up: pd.Series
+    above: pd.Series
+
+
+def scored_rows(db: Path) -> Scored:
     from forecasting.store import read_year_end_backtest
     from forecasting.year_end import UP_RULE
 
     rows = read_year_end_backtest(db).dropna(subset=["actual"])
     ours = rows[rows["model"] == "ensemble"].set_index("as_of")
     up = rows[rows["model"] == UP_RULE].set_index("as_of")["p_above"].reindex(ours.index) > 0.5
+    return Scored(ours, up, (ours["actual"] > ours["last_year"]).astype(float))
+
+
+def leave_one_year_out(scored: Scored) -> str:
+    """Each year's Brier score with the weights chosen on the other six (forecasting/chances.py:
+    the paths' weight MODEL_WEIGHT on 1 January rising as the power WEIGHT_POWER of the share
+    of the year gone); the paths' own chance is recovered from the printed one."""
+    from forecasting.chances import says_little
+
+    ours, up = scored.ours, scored.up
     gone = np.array([(d - date(d.year, 1, 1)).days / 365 for d in pd.to_datetime(ours.index).date])
     # at a bound the share itself is not printed: the nearest end stands for it
     paths = [(0.0 if p < 0.5 else 1.0) if says_little(p) else p for p in ours["p_above"]]
-    above = (ours["actual"] > ours["last_year"]).astype(float).to_numpy()
     df = pd.DataFrame({"p": paths, "rule": np.where(up, RULE_UP, RULE_DOWN), "gone": gone,
-                       "year": ours["year"].to_numpy(), "y": above})  # fmt: skip
+                       "year": ours["year"].to_numpy(), "y": scored.above.to_numpy()})  # fmt: skip
 
     def brier(d: pd.DataFrame, w0: float, power: float) -> float:
         w = w0 + (1 - w0) * d["gone"] ** power
@@ -77,13 +93,9 @@ def leave_one_year_out(db: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def reliability(db: Path) -> str:
+def reliability(scored: Scored) -> str:
     """The printed chance of "above last year" against how often it happened, by tenth."""
-    from forecasting.store import read_year_end_backtest
-
-    rows = read_year_end_backtest(db).dropna(subset=["actual"])
-    ours = rows[rows["model"] == "ensemble"]
-    above = (ours["actual"] > ours["last_year"]).astype(float)
+    ours, above = scored.ours, scored.above
     bins = pd.cut(ours["p_above"], np.linspace(0, 1, 11), include_lowest=True)
     lines = [
         "| printed chance | origins | mean printed | share that ended above |",
@@ -95,16 +107,10 @@ def reliability(db: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def brier_by_quarter(db: Path) -> str:
+def brier_by_quarter(scored: Scored) -> str:
     """Where the Brier score of "ends above last year" is lost: by quarter of the origin, the
     printed chance against the reader's rule, over both periods."""
-    from forecasting.store import read_year_end_backtest
-    from forecasting.year_end import UP_RULE
-
-    rows = read_year_end_backtest(db).dropna(subset=["actual"])
-    ours = rows[rows["model"] == "ensemble"].set_index("as_of")
-    up = rows[rows["model"] == UP_RULE].set_index("as_of")["p_above"].reindex(ours.index) > 0.5
-    above = (ours["actual"] > ours["last_year"]).astype(float)
+    ours, up, above = scored.ours, scored.up, scored.above
     df = pd.DataFrame({"year": ours["year"], "quarter": ours["quarter"], "y": above,
                        "printed": (ours["p_above"] - above) ** 2,
                        "mean printed": ours["p_above"],
@@ -130,9 +136,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     text = "".join(run_period(args.db, *span) for span in PERIODS.values())
-    text += "\n### Chance above last year, leaving one year out\n\n" + leave_one_year_out(args.db)
-    text += "\n### Its reliability, 2019-2025 (as printed)\n\n" + reliability(args.db)
-    text += "\n### Where the Brier score is lost\n\n" + brier_by_quarter(args.db)
+    scored = scored_rows(args.db)
+    text += "\n### Chance above last year, leaving one year out\n\n" + leave_one_year_out(scored)
+    text += "\n### Its reliability, 2019-2025 (as printed)\n\n" + reliability(scored)
+    text += "\n### Where the Brier score is lost\n\n" + brier_by_quarter(scored)
     if args.out:
         args.out.write_text(text)
     print(text)

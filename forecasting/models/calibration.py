@@ -170,25 +170,27 @@ def _pools(
     """
     n, most = errors.shape
     h = np.broadcast_to(np.asarray(horizons), origins.shape)
-    # windows[r, c] = the POOL_WEEKS values of column c in rows r - POOL_WEEKS + 1 .. r (views)
-    pad = np.full((POOL_WEEKS - 1, most), np.nan)
-    known = np.where(np.isfinite(errors), levels, np.nan)
-    error_windows = sliding_window_view(np.vstack([pad, errors]), POOL_WEEKS, axis=0)
-    level_windows = sliding_window_view(np.vstack([pad, known]), POOL_WEEKS, axis=0)
-    parts_e, parts_l = [], []
-    for shift in range(-NEAR_HORIZONS, NEAR_HORIZONS + 1):
+    # windows[r, c] = the POOL_WEEKS values of column c in rows r - POOL_WEEKS + 1 .. r (views);
+    # an unknown error's level is infinitely far, so it is never among the nearest
+    unknown, far = np.full((POOL_WEEKS - 1, most), np.nan), np.full((POOL_WEEKS - 1, most), np.inf)
+    known = np.where(np.isfinite(errors), levels, np.inf)
+    error_windows = sliding_window_view(np.vstack([unknown, errors]), POOL_WEEKS, axis=0)
+    level_windows = sliding_window_view(np.vstack([far, known]), POOL_WEEKS, axis=0)
+    shifts = range(-NEAR_HORIZONS, NEAR_HORIZONS + 1)
+    e = np.full((len(origins), len(shifts) * POOL_WEEKS), np.nan)
+    distance = np.full(e.shape, np.inf)
+    own = levels[origins, h - 1]
+    for i, shift in enumerate(shifts):
         near = h + shift
-        ok = ((near >= 1) & (near <= most) & (origins - near >= 0))[:, None]
-        r, c = np.clip(origins - near, 0, n - 1), np.clip(near - 1, 0, most - 1)
-        parts_e.append(np.where(ok, error_windows[r, c], np.nan))
-        parts_l.append(np.where(ok, level_windows[r, c], np.nan))
-    e = np.concatenate(parts_e, axis=1)
-    distance = np.abs(np.concatenate(parts_l, axis=1) - levels[origins, h - 1][:, None])
-    distance[np.isnan(distance)] = np.inf
+        ok = np.flatnonzero((near >= 1) & (near <= most) & (origins - near >= 0))
+        r, c = origins[ok] - near[ok], near[ok] - 1
+        columns = slice(i * POOL_WEEKS, (i + 1) * POOL_WEEKS)
+        e[ok, columns] = error_windows[r, c]
+        distance[ok, columns] = np.abs(level_windows[r, c] - own[ok, None])
     if e.shape[1] > NEAREST:
         keep = np.argpartition(distance, NEAREST - 1, axis=1)[:, :NEAREST]
         e = np.take_along_axis(e, keep, axis=1)
-        e[~np.isfinite(np.take_along_axis(distance, keep, axis=1))] = np.nan
+    e[~np.isfinite(own)] = np.nan  # a pair never forecast has no level to be near: no pool
     enough = np.isfinite(e).sum(axis=1) >= MIN_ERRORS
     centred = e - _row_quantiles(e, (0.5,))[0][:, None]
     return np.where(enough[:, None], centred, np.nan)

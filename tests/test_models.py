@@ -150,7 +150,8 @@ def test_error_model_reads_only_errors_known_at_the_origin() -> None:
         spoiled[T - h + 1 :, h - 1] = 50.0
     after = error_model(spoiled, levels, 13, origin=T)
     np.testing.assert_array_equal(before.pools, after.pools)
-    assert (before.low, before.high) == (after.low, after.high)
+    np.testing.assert_array_equal(before.low, after.low)
+    np.testing.assert_array_equal(before.high, after.high)
 
 
 def test_recalibration_widens_when_recent_intervals_failed() -> None:
@@ -166,21 +167,39 @@ def test_recalibration_widens_when_recent_intervals_failed() -> None:
     wild = errors.copy()
     wild[-60:] *= 3.0  # the recent year's errors three times as large as before
     stormy = error_model(wild, levels, 13)
-    assert stormy.high > calm.high and stormy.low > calm.low
+    assert (stormy.high > calm.high).all() and (stormy.low > calm.low).all()
+
+
+def test_far_weeks_that_missed_widen_alone() -> None:
+    """Outcomes that broke the far weeks' ranges (weeks 9-13) in the last year widen those
+    weeks' width and leave the first four weeks' as they were: one factor for every horizon let
+    the near weeks' good record hide the far weeks' misses."""
+    y = _seasonal_weeks(6)
+    x = to_model_scale(y)
+    points = from_model_scale(REGISTRY["ensemble"].backcast(x, np.arange(len(x)), 13))
+    errors = error_matrix(y, points)
+    levels = to_error_scale(points)
+    calm = error_model(errors, levels, 13)
+    far = errors.copy()
+    far[-60:, 8:] *= 3.0
+    turned = error_model(far, levels, 13)
+    np.testing.assert_array_equal(turned.low[:4], calm.low[:4])
+    np.testing.assert_array_equal(turned.high[:4], calm.high[:4])
+    assert (turned.low[8:] > calm.low[8:]).all() and (turned.high[8:] > calm.high[8:]).all()
 
 
 def test_quantiles_follow_the_pools_and_paths_keep_the_marginals() -> None:
     rng = np.random.default_rng(0)
     pools = np.sort(rng.normal(0, 1, (3, 100)), axis=1)
-    model = ErrorModel(pools, 1.0, 1.0, rng.normal(0, 1, (60, 3)))
+    model = ErrorModel(pools, np.ones(3), np.ones(3), rng.normal(0, 1, (60, 3)))
     q = model.quantiles(np.tile([[0.1], [0.5], [0.9]], 3))
     for h in range(3):
         np.testing.assert_allclose(q[:, h], np.quantile(pools[h], [0.1, 0.5, 0.9]))
     u = model.uniforms(20000, rng)
     assert np.all((u > 0) & (u < 1))
     assert np.quantile(u, 0.1, axis=0) == pytest.approx([0.1] * 3, abs=0.02)
-    widened = ErrorModel(pools, 2.0, 0.5, model.trajectories).quantiles(np.full((1, 3), 0.1))
-    assert widened[0, 0] == pytest.approx(2.0 * q[0, 0])
+    widened = ErrorModel(pools, np.full(3, 2.0), np.full(3, 0.5), model.trajectories)
+    assert widened.quantiles(np.full((1, 3), 0.1))[0, 0] == pytest.approx(2.0 * q[0, 0])
 
 
 def test_part_week_can_reach_no_more_crossings() -> None:

@@ -7,9 +7,10 @@ with o + h <= T. From those errors, on the error scale (scale.py):
 1. Each horizon's distribution comes from the last POOL_WEEKS origins' errors at that horizon,
    centred on their median (the median forecast stays the model's point forecast, so the median
    path stays as smooth as the members made it).
-2. Its width is then rescaled, separately below and above the median, by how the intervals
-   issued at the last RECAL_WEEKS origins actually did: if 14% of outcomes fell below the 10%
-   bound, the lower tail widens until 10% would have. This is adaptive recalibration from
+2. Its width is then rescaled, separately below and above the median and for each band of
+   horizons (weeks 1-4, 5-8, 9-13), by how the intervals issued at the last RECAL_WEEKS origins
+   actually did in that band: if 14% of weeks 9-13 fell below the 10% bound, their lower tail
+   widens until 10% would have. This is adaptive recalibration from
    realised coverage rather than a fixed widening factor: after a change of regime (the growth of
    2019-2021, a year running below the last) the width follows within a year.
 3. Sample paths keep these marginals exactly and take their dependence across horizons from whole
@@ -47,6 +48,7 @@ __all__ = [
 POOL_WEEKS = 104  # origins whose errors at a horizon give its distribution
 RECAL_WEEKS = 52  # origins whose realised coverage rescales the width
 RECAL_HORIZON = 13  # horizons scored for the recalibration
+RECAL_BANDS = ((1, 4), (5, 8), (9, 13))  # ... each band of horizons rescaled on its own
 TRAJECTORY_WEEKS = 156  # origins whose whole error trajectories give the paths' dependence
 MIN_ERRORS = 20  # fewer errors than this (the first year of data): a wide normal instead
 FALLBACK_SD = 0.8  # its standard deviation on the error scale
@@ -93,8 +95,8 @@ class ErrorModel:
     """What one model's past errors say about its forecast from the origin, horizon by horizon."""
 
     pools: np.ndarray  # (horizon, NEAREST) centred errors (error scale), sorted, NaN-padded
-    low: float  # width factors below and above the median, from recent realised coverage
-    high: float
+    low: np.ndarray  # (horizon,) width factors below and above the median, from recent
+    high: np.ndarray  # realised coverage in each horizon's band
     trajectories: np.ndarray  # (rows, horizon) centred error trajectories for the copula
 
     @property
@@ -119,7 +121,8 @@ class ErrorModel:
             base = np.where(thin[None, :], normal, base)
         if not widened:
             return base
-        return np.where(base < 0, self.low * base, self.high * base)
+        low, high = (np.broadcast_to(f, (self.horizon,))[None, :] for f in (self.low, self.high))
+        return cast(np.ndarray, np.where(base < 0, low * base, high * base))
 
     def uniforms(self, n_paths: int, rng: np.random.Generator) -> np.ndarray:
         """(n_paths, horizon) probabilities whose dependence across horizons is the past's."""
@@ -149,7 +152,7 @@ def error_model(
     horizon = min(horizon, errors.shape[1])
     hs = np.arange(1, horizon + 1)
     pools = np.sort(_pools(errors, levels, np.full(horizon, T), hs), axis=1)
-    low, high = _recalibration(errors, levels, T)
+    low, high = _recalibration(errors, levels, T, horizon)
     first = max(0, T - horizon - TRAJECTORY_WEEKS + 1)
     rows = errors[first : max(first, T - horizon + 1), :horizon]
     rows = rows[np.isfinite(rows).all(axis=1)]
@@ -213,8 +216,13 @@ def _row_quantiles(a: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
     return out
 
 
-def _recalibration(errors: np.ndarray, levels: np.ndarray, T: int) -> tuple[float, float]:
-    """Width factors (below, above) that would have given 80% coverage at recent origins."""
+def _recalibration(
+    errors: np.ndarray, levels: np.ndarray, T: int, horizon: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Width factors (below, above) per horizon that would have given 80% coverage at recent
+    origins, each band of RECAL_BANDS from its own horizons' outcomes (horizons past the last
+    band take its factors): the far weeks of a year that turned miss where the near ones do
+    not, and one factor for all horizons let the near weeks' good record hide that."""
     origins = np.arange(max(0, T - RECAL_WEEKS - RECAL_HORIZON), T)
     o, h = (a.ravel() for a in np.meshgrid(origins, np.arange(1, RECAL_HORIZON + 1)))
     keep = (o + h <= T) & (h <= errors.shape[1])
@@ -222,12 +230,19 @@ def _recalibration(errors: np.ndarray, levels: np.ndarray, T: int) -> tuple[floa
     e = errors[o, h - 1]
     lo, hi = _row_quantiles(_pools(errors, levels, o, h), (TAIL, 1 - TAIL))  # issued at o
     ok = np.isfinite(e) & np.isfinite(lo) & np.isfinite(hi)
-    e, lo, hi = e[ok], lo[ok], hi[ok]
-    if len(e) < 30:
-        return 1.0, 1.0
-    below = -e[e < 0] / np.maximum(-lo[e < 0], MIN_HALF_WIDTH)
-    above = e[e >= 0] / np.maximum(hi[e >= 0], MIN_HALF_WIDTH)
-    return _tail_factor(below, len(e)), _tail_factor(above, len(e))
+    e, lo, hi, h = e[ok], lo[ok], hi[ok], h[ok]
+    low, high = np.ones(horizon), np.ones(horizon)
+    for first, last in RECAL_BANDS:
+        band = (h >= first) & (h <= last)
+        if band.sum() < 30:
+            continue
+        eb, lb, hb = e[band], lo[band], hi[band]
+        below = -eb[eb < 0] / np.maximum(-lb[eb < 0], MIN_HALF_WIDTH)
+        above = eb[eb >= 0] / np.maximum(hb[eb >= 0], MIN_HALF_WIDTH)
+        upto = horizon if last == RECAL_BANDS[-1][1] else min(last, horizon)
+        low[first - 1 : upto] = _tail_factor(below, len(eb))
+        high[first - 1 : upto] = _tail_factor(above, len(eb))
+    return low, high
 
 
 @dataclass(frozen=True)

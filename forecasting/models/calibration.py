@@ -47,8 +47,8 @@ __all__ = [
 
 POOL_WEEKS = 104  # origins whose errors at a horizon give its distribution
 RECAL_WEEKS = 52  # origins whose realised coverage rescales the width
-RECAL_HORIZON = 13  # horizons scored for the recalibration
-RECAL_BANDS = ((1, 4), (5, 8), (9, 13))  # ... each band of horizons rescaled on its own
+RECAL_BANDS = ((1, 4), (5, 8), (9, 13))  # horizons scored for the recalibration, by band
+RECAL_HORIZON = RECAL_BANDS[-1][1]  # ... up to this one; horizons past it take its band's
 TRAJECTORY_WEEKS = 156  # origins whose whole error trajectories give the paths' dependence
 MIN_ERRORS = 20  # fewer errors than this (the first year of data): a wide normal instead
 FALLBACK_SD = 0.8  # its standard deviation on the error scale
@@ -121,8 +121,7 @@ class ErrorModel:
             base = np.where(thin[None, :], normal, base)
         if not widened:
             return base
-        low, high = (np.broadcast_to(f, (self.horizon,))[None, :] for f in (self.low, self.high))
-        return cast(np.ndarray, np.where(base < 0, low * base, high * base))
+        return cast(np.ndarray, np.where(base < 0, self.low * base, self.high * base))
 
     def uniforms(self, n_paths: int, rng: np.random.Generator) -> np.ndarray:
         """(n_paths, horizon) probabilities whose dependence across horizons is the past's."""
@@ -239,9 +238,8 @@ def _recalibration(
         eb, lb, hb = e[band], lo[band], hi[band]
         below = -eb[eb < 0] / np.maximum(-lb[eb < 0], MIN_HALF_WIDTH)
         above = eb[eb >= 0] / np.maximum(hb[eb >= 0], MIN_HALF_WIDTH)
-        upto = horizon if last == RECAL_BANDS[-1][1] else min(last, horizon)
-        low[first - 1 : upto] = _tail_factor(below, len(eb))
-        high[first - 1 : upto] = _tail_factor(above, len(eb))
+        cols = slice(first - 1, last if last < RECAL_HORIZON else None)
+        low[cols], high[cols] = _tail_factor(below, len(eb)), _tail_factor(above, len(eb))
     return low, high
 
 

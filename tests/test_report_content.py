@@ -380,3 +380,15 @@ def _csv(page: str, slug: str) -> pd.DataFrame:
     )
     assert match, slug
     return pd.read_csv(io.StringIO(unquote(match.group(1))), keep_default_na=False)
+
+
+def test_revisions_count_weekly_releases_and_daily_pages(
+    tmp_path: Path, latest_release: Path, page_paths: list[Path]
+) -> None:
+    """Both kinds of publication are named, in words a reader can parse."""
+    db = tmp_path / "crossings.duckdb"
+    ingest_source(db, latest_release)
+    ingest_source(db, page_paths[-1])  # the newest page, a day after the release's data
+    text = _words(_page(db, tmp_path / "r", today=date(2026, 2, 28)))
+    assert "publications held for" in text
+    assert "(1 weekly release and 1 daily page, from " in text

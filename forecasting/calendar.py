@@ -31,6 +31,7 @@ __all__ = [
     "week_ending",
     "weekly_totals",
     "complete_year_totals",
+    "same_day_a_year_before",
     "last_complete_week_ending",
     "last_complete_year",
     "parse_every",
@@ -111,6 +112,12 @@ def weekly_totals(
         weeks = weeks[weeks["days"] == 7]
     endings = weeks["week_ending"].to_numpy().astype("datetime64[D]")
     return weeks.assign(week_ending=[d.item() for d in endings]).reset_index(drop=True)
+
+
+def same_day_a_year_before(d: date) -> date:
+    """`d`'s month and day a year earlier; 29 February becomes 28 February."""
+    day = min(d.day, 28) if d.month == 2 else d.day
+    return d.replace(year=d.year - 1, day=day)
 
 
 def complete_year_totals(daily: pd.DataFrame, column: str = "migrants_arrived") -> dict[int, float]:

@@ -16,6 +16,7 @@ import pandas as pd
 __all__ = [
     "HORIZON_BANDS",
     "mae",
+    "brier",
     "relative_mae",
     "pinball_loss",
     "coverage",
@@ -35,6 +36,13 @@ def mae(forecast: ArrayLike, actual: ArrayLike) -> float:
     """Mean absolute error ("typical error"); NaN when there is nothing to score."""
     f, a = np.asarray(forecast, float), np.asarray(actual, float)
     return float(np.mean(np.abs(f - a))) if a.size else float("nan")
+
+
+def brier(chance: ArrayLike, happened: ArrayLike) -> float:
+    """Brier score of chances given for events: the mean squared gap between each chance and 1
+    (it happened) or 0 (it did not); 0 is perfect, always saying one in two scores 0.25."""
+    p, o = np.asarray(chance, float), np.asarray(happened, float)
+    return float(np.mean((p - o) ** 2)) if o.size else float("nan")
 
 
 def relative_mae(forecast: ArrayLike, baseline: ArrayLike, actual: ArrayLike) -> float:

@@ -23,9 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.calendar import complete_year_totals
+from forecasting.calendar import complete_year_totals, same_day_a_year_before
 from forecasting.frames import ForecastFrames
 from forecasting.horizon import HORIZON_WEEKS
+from forecasting.metrics import brier
 
 __all__ = [
     "RATIO_RULE",
@@ -71,21 +72,13 @@ def plain_rules(known: pd.DataFrame, as_of: date) -> PlainRules | None:
     last = totals.get(as_of.year - 1)
     if last is None:
         return None
-    same_day = _same_day_last_year(as_of)
+    same_day = same_day_a_year_before(as_of)
     ytd = values[(dates >= pd.Timestamp(as_of.year, 1, 1)) & (dates <= pd.Timestamp(as_of))].sum()
     before = values[
         (dates >= pd.Timestamp(as_of.year - 1, 1, 1)) & (dates <= pd.Timestamp(same_day))
     ].sum()
     ratio = float(last) / before if before > 0 else 1.0
     return PlainRules(float(ytd), float(last), float(before), float(ytd) * ratio)
-
-
-def _same_day_last_year(d: date) -> date:
-    return (
-        d.replace(year=d.year - 1, day=min(d.day, 28))
-        if d.month == 2
-        else d.replace(year=d.year - 1)
-    )
 
 
 def _p_above_from_quantiles(p10: float, p50: float, p90: float, threshold: float) -> float:
@@ -152,8 +145,7 @@ def year_end_scores(rows: pd.DataFrame) -> pd.DataFrame:
             sel = ranged & (g["quarter"] == q).to_numpy()
             row[f"coverage q{q}"] = float(inside[sel].mean()) if sel.any() else np.nan
         p = g["p_above"].to_numpy(float)
-        above = (g["actual"] > g["last_year"]).to_numpy(float)
-        row["brier"] = float(np.mean((p - above) ** 2)) if np.isfinite(p).all() else np.nan
+        row["brier"] = brier(p, g["actual"] > g["last_year"]) if np.isfinite(p).all() else np.nan
         out.append(row)
     return pd.DataFrame(out)
 

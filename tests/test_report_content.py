@@ -392,3 +392,37 @@ def test_revisions_count_weekly_releases_and_daily_pages(
     text = _words(_page(db, tmp_path / "r", today=date(2026, 2, 28)))
     assert "publications held for" in text
     assert "(1 weekly release and 1 daily page, from " in text
+
+
+def test_the_chance_of_passing_last_year_is_scored_beside_the_readers_rule(tmp_path: Path) -> None:
+    """Forecasts made in a finished year: the page scores the chances they printed of passing
+    the year before, beside the rule "ahead so far, so ahead at the end"."""
+    db = build_store(tmp_path)
+    daily = pd.DataFrame(daily_rows(THROUGH)[1:], columns=daily_rows(THROUGH)[0][:5])
+    days = pd.to_datetime(daily.iloc[:, 0])
+    people = daily.iloc[:, 1].astype(float)
+
+    def to_date(d: date) -> float:
+        return float(people[(days.dt.year == d.year) & (days <= pd.Timestamp(d))].sum())
+
+    said = {date(2025, 3, 2): 0.3, date(2025, 9, 7): 0.8}
+    for as_of, chance in said.items():
+        payload = forecast_payload(as_of, observed_ytd=int(to_date(as_of)))
+        payload["year_end"]["prob_exceeds"] = {"2024": chance}
+        save_payload(db, payload, store.read_as_of(db, as_of))
+    _save(db, SUNDAYS[-1], 9000.0)  # the forecast shown; the two above are earlier ones
+    total = {y: float(people[days.dt.year == y].sum()) for y in (2024, 2025)}
+    above = float(total[2025] > total[2024])
+    ahead = [float(to_date(d) > to_date(d.replace(year=2024))) for d in said]
+    ours = np.mean([(p - above) ** 2 for p in said.values()])
+    rule = np.mean([(a - above) ** 2 for a in ahead])
+    text = _words(_page(db, tmp_path / "r", today=THROUGH))
+    assert (
+        "our 2 earlier forecasts of 2025 (made 2 March 2025 to 7 September 2025) scored "
+        f"{ours:.3f}" in text
+    )
+    assert f'so ahead at the end" scored {rule:.3f} taken as certain' in text
+    verdict = "our chances did better" if ours < rule else "the rule did better"
+    assert verdict in text
+    happened = int(above)
+    assert f"30% to 70% 1 30% {happened} of 1 70% or more 1 80% {happened} of 1" in text

@@ -12,7 +12,7 @@ import pytest
 
 from forecasting.chances import BOUND, bounded, printed_chances, says_little
 from forecasting.models.remaining import RemainingErrors, rescale_remaining
-from forecasting.year_end import plain_rules, year_end_scores
+from forecasting.year_end import UP_RULE, UP_RULE_HEDGED, plain_rules, year_end_scores
 
 
 def _daily(per_day: dict[int, float]) -> pd.DataFrame:
@@ -95,6 +95,20 @@ def test_year_end_backtest_agrees_with_the_backfill(prefect_api: None, store_cop
     a = scores_of(ours).set_index("model").sort_index()
     b = scores_of(stored).set_index("model").sort_index()
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)
+    # The report's record of the printed chance reads the same stored forecasts: same scores
+    # (the report shows the last Sunday's forecast, so it scores the earlier ones).
+    from forecasting.report.accuracy import chance_record
+    from forecasting.report.data import load_report_data
+
+    data = load_report_data(store_copy)
+    earlier = data.earlier_year_end[data.earlier_year_end["as_of"].isin(sundays)]
+    totals = {2024: float(stored["actual"].iloc[0]), 2023: float(stored["last_year"].iloc[0])}
+    record = chance_record(earlier, data.read.daily, totals)
+    assert record is not None and record.forecasts == len(sundays) - 1
+    same = scores_of(stored[stored["as_of"] < sundays[-1]]).set_index("model")
+    assert record.brier == pytest.approx(same.loc["ensemble", "brier"])
+    assert record.rule_brier == pytest.approx(same.loc[UP_RULE, "brier"])
+    assert record.hedged_rule_brier == pytest.approx(same.loc[UP_RULE_HEDGED, "brier"])
 
 
 def test_year_end_record_by_quarter_of_the_forecast() -> None:
@@ -116,6 +130,35 @@ def test_year_end_record_by_quarter_of_the_forecast() -> None:
     assert (first.forecasts, first.held) == (2, 1) and last.held == 0
     assert first.typical_error == pytest.approx(np.median([250 / 1250, 150 / 1250]))
     assert year_end_record(earlier.head(0), {}) == []
+
+
+def test_chance_record_scores_the_printed_chance_beside_the_rule() -> None:
+    from forecasting.report.accuracy import chance_record
+
+    daily = _daily({2023: 10.0, 2024: 20.0, 2025: 30.0})
+    earlier = pd.DataFrame(
+        {
+            "as_of": [date(2024, 3, 3), date(2024, 9, 1), date(2024, 9, 1), date(2025, 3, 2)],
+            "production": [True, True, False, True],
+            "year": [2024, 2024, 2024, 2025],
+            # 2024 ahead of 2023 to date at both dates; the second said so with 0.9 and the
+            # first printed 0.2 (a miss); the other model's row and 2025 (not over) not scored
+            "observed_ytd": [63 * 20.0, 245 * 20.0, 245 * 20.0, 61 * 30.0],
+            "prob_exceeds": ['{"2023": 0.2}', '{"2023": 0.9}', '{"2023": 0.0}', '{"2024": 0.5}'],
+        }
+    )
+    record = chance_record(earlier, daily, {2023: 3650.0, 2024: 7320.0})
+    assert record is not None and record.forecasts == 2 and record.years == [2024]
+    assert record.brier == pytest.approx((0.8**2 + 0.1**2) / 2)
+    assert record.rule_brier == 0.0 and record.hedged_rule_brier == pytest.approx(0.2**2)
+    assert not record.beats_rule
+    assert [(b.band, b.forecasts, b.ended_above) for b in record.bands] == [
+        ("below 30%", 1, 1),
+        ("70% or more", 1, 1),
+    ]
+    behind = earlier.assign(observed_ytd=[1.0, 1.0, 1.0, 1.0])  # behind 2023 to date
+    assert chance_record(behind, daily, {2023: 3650.0, 2024: 7320.0}).rule_brier == 1.0  # type: ignore[union-attr]
+    assert chance_record(earlier, daily, {2024: 7320.0}) is None  # 2023's total unknown
 
 
 def test_the_report_words_a_chance_the_data_say_little_about() -> None:

@@ -11,13 +11,15 @@ a page of an earlier date scores its forecasts as that date saw them.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
-from forecasting.metrics import mae, relative_mae
+from forecasting.calendar import same_day_a_year_before
+from forecasting.metrics import brier, mae, relative_mae
 
 __all__ = [
     "RECORD_WEEKS",
@@ -26,6 +28,8 @@ __all__ = [
     "track_record",
     "week_ahead_record",
     "summarise",
+    "year_end_record",
+    "chance_record",
 ]
 
 RECORD_WEEKS = 52  # the stakeholder summary covers the last year of weeks
@@ -155,3 +159,93 @@ def year_end_record(
         error = float(np.median(np.abs(g["year_end_p50"].to_numpy(float) - a) / a))
         out.append(YearEndQuarter(name, len(g), int(inside.sum()), error))
     return out
+
+
+CHANCE_BANDS = ((0.0, 0.3, "below 30%"), (0.3, 0.7, "30% to 70%"), (0.7, 1.0001, "70% or more"))
+
+
+@dataclass(frozen=True)
+class ChanceBand:
+    """Earlier forecasts whose chance of "above last year" fell in one band, and how many of
+    their years did end above."""
+
+    band: str  # "below 30%", ...
+    forecasts: int
+    mean_chance: float
+    ended_above: int
+
+
+@dataclass(frozen=True)
+class ChanceRecord:
+    """The printed chance that a year ends above the year before, scored on every finished year
+    an earlier forecast was made in, beside the reader's rule "ahead of last year so far, so
+    ahead at the end" (taken as certain, and hedged to 80/20)."""
+
+    forecasts: int
+    first: date
+    last: date
+    years: list[int]
+    brier: float
+    rule_brier: float
+    hedged_rule_brier: float
+    bands: list[ChanceBand]
+
+    @property
+    def beats_rule(self) -> bool:
+        return self.brier < min(self.rule_brier, self.hedged_rule_brier)
+
+
+def chance_record(
+    earlier_year_end: pd.DataFrame, daily: pd.DataFrame, totals: dict[int, float]
+) -> ChanceRecord | None:
+    """The production model's earlier chances of passing the previous year's total (the
+    `prob_exceeds` each stored forecast printed) against each finished year's total. The rule's
+    "ahead so far" compares each forecast's year to date (as stored) with the previous year's
+    total to the same day in `daily` (the figures as known on the report's date; a day a year
+    old is rarely revised). None when no finished year holds a forecast that printed a chance."""
+    if earlier_year_end.empty or "prob_exceeds" not in earlier_year_end:
+        return None
+    f = earlier_year_end[earlier_year_end["production"].astype(bool)]
+    f = f[f["year"].isin(list(totals)) & f["year"].sub(1).isin(list(totals))]
+    printed = zip(f["prob_exceeds"], f["year"], strict=True)
+    chance = np.array([_chance_of(raw, int(year) - 1) for raw, year in printed])
+    f = f.assign(chance=chance).dropna(subset=["chance"])
+    if f.empty:
+        return None
+    running = _running_year_totals(daily)
+    before = np.array([running.get(same_day_a_year_before(d), np.nan) for d in f["as_of"]])
+    ahead = (f["observed_ytd"].to_numpy(float) > before).astype(float)
+    above = (f["year"].map(totals) > f["year"].sub(1).map(totals)).to_numpy(float)
+    p = f["chance"].to_numpy(float)
+    bands = []
+    for lo, hi, name in CHANCE_BANDS:
+        sel = (p >= lo) & (p < hi)
+        if sel.any():
+            n, said, happened = int(sel.sum()), float(p[sel].mean()), int(above[sel].sum())
+            bands.append(ChanceBand(name, n, said, happened))
+    return ChanceRecord(
+        forecasts=len(f),
+        first=f["as_of"].iloc[0],
+        last=f["as_of"].iloc[-1],
+        years=sorted({int(y) for y in f["year"]}),
+        brier=brier(p, above),
+        rule_brier=brier(ahead, above),
+        hedged_rule_brier=brier(0.2 + 0.6 * ahead, above),
+        bands=bands,
+    )
+
+
+def _chance_of(raw: object, year: int) -> float:
+    """The chance a stored forecast printed of passing `year`'s total (NaN if it printed none)."""
+    if raw is None or (isinstance(raw, float) and np.isnan(raw)):
+        return float("nan")
+    chances = json.loads(raw) if isinstance(raw, str) else dict(raw)  # type: ignore[call-overload]
+    value = chances.get(str(year))
+    return float("nan") if value is None else float(value)
+
+
+def _running_year_totals(daily: pd.DataFrame) -> dict[date, float]:
+    """Each day's total from 1 January of its year to that day."""
+    days = pd.to_datetime(daily["date"])
+    running = daily["migrants_arrived"].groupby(days.dt.year.to_numpy()).cumsum()
+    return dict(zip(days.dt.date, running.to_numpy(float), strict=True))

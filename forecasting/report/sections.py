@@ -218,4 +218,36 @@ def track_summary(data: ReportData) -> dict[str, Any] | None:
         "first_week": summary.first_week,
         "last_week": summary.last_week,
         "year_end": accuracy.year_end_record(data.earlier_year_end, totals),
+        "chance": _chance_words(
+            accuracy.chance_record(data.earlier_year_end, data.read.daily, totals)
+        ),
+    }
+
+
+def _chance_words(record: accuracy.ChanceRecord | None) -> dict[str, Any] | None:
+    """The chance record's figures as printed."""
+    if record is None:
+        return None
+    return {
+        "forecasts": record.forecasts,
+        "first": long_date(record.first),
+        "last": long_date(record.last),
+        "years": (
+            f"{record.years[0]} to {record.years[-1]}"
+            if len(record.years) > 1
+            else str(record.years[0])
+        ),  # fmt: skip
+        "brier": f"{record.brier:.3f}",
+        "rule_brier": f"{record.rule_brier:.3f}",
+        "hedged_rule_brier": f"{record.hedged_rule_brier:.3f}",
+        "beats_rule": record.beats_rule,
+        "bands": [
+            {
+                "band": b.band,
+                "forecasts": b.forecasts,
+                "said": pct(b.mean_chance),
+                "ended_above": b.ended_above,
+            }
+            for b in record.bands
+        ],  # fmt: skip
     }

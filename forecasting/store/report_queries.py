@@ -94,7 +94,7 @@ def _earlier(r: _Reader, cutoff: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     year_end = r.q(
         """
         SELECT as_of, model, production, year, observed_ytd, year_end_p10, year_end_p50,
-               year_end_p90
+               year_end_p90, prob_exceeds
         FROM forecasts WHERE as_of < ? ORDER BY as_of, model
         """,
         [cutoff],

@@ -20,6 +20,7 @@ intervals never moves the central projection.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import cast
@@ -277,6 +278,11 @@ def _runs(
         "level_implied": round(float(implied), 4) if np.isfinite(implied) else None,
         "level_trailing": round(float(trailing), 4) if np.isfinite(trailing) else None,
         "calibration": mp.calibration,
+        "remaining_year_errors": (
+            None
+            if mp.remaining_year is None
+            else json.dumps({str(y): round(e, 4) for y, e in mp.remaining_year.by_year().items()})
+        ),
     }
     return pd.DataFrame([row], columns=RUN_COLUMNS)
 

@@ -88,7 +88,8 @@ def payload_frames(
     ]  # fmt: skip
     run = {**key, "production": True, "data_through": data_through or as_of,
            "horizon_weeks": len(weeks), "level_implied": None, "level_trailing": None,
-           "calibration": "made up"}  # fmt: skip
+           "calibration": "made up",
+           "remaining_year_errors": ye.get("remaining_year_errors")}  # fmt: skip
     running = pd.DataFrame(columns=CUMULATIVE_COLUMNS)
     if cumulative is not None:
         running = cumulative.assign(**key)[CUMULATIVE_COLUMNS]

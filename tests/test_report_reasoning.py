@@ -150,6 +150,30 @@ def test_why_says_what_the_rest_of_the_year_would_need(
     assert f"in {top}." in why
 
 
+def test_why_says_why_the_range_is_this_wide(snapshot: Path, pages: dict[date, str]) -> None:
+    """The year-end range's reasons: each earlier year's miss at this point of the year, as the
+    forecast stored them, and the widening for few years (Student's t, computed here)."""
+    import numpy as np
+    from scipy.stats import norm, t
+
+    for day, years in ((THROUGH, list(range(2019, 2026))), (AGREE, list(range(2019, 2025)))):
+        frames = store.read_forecast_frames(snapshot, day, production_only=True)
+        errors = json.loads(frames.runs["remaining_year_errors"].iloc[0])
+        assert [int(y) for y in errors] == years  # every earlier year with a year before it
+        ratio = {int(y): float(np.exp(e)) for y, e in errors.items()}
+        assert ratio[2021] > 2 and ratio[2023] < 1  # a tripling year missed low, a fall high
+        why = _section(pages[day], "why-this-forecast")
+        ye = frames.year_end.iloc[0]
+        assert f"Why the 80% range ({round(ye['p10']):,} to {round(ye['p90']):,})" in why
+        said = {y: f"{r:.1f}" if r >= 1 else f"{r:.2f}" for y, r in ratio.items()}
+        assert f"came to {said[2019]} times the forecast in 2019, " in why
+        assert f" and {said[years[-1]]} times in {years[-1]}." in why
+        assert f"{said[2023]} times in 2023" in why
+        wider = t.ppf(0.9, df=len(years)) / norm.ppf(0.9) - 1
+        few = f"{len(years)} earlier years are known"
+        assert f"drawn {round(100 * wider)}% wider than their spread because only {few}" in why
+
+
 def test_a_date_where_the_year_so_far_and_the_projection_agree_reads_differently(
     pages: dict[date, str],
 ) -> None:

@@ -178,6 +178,7 @@ def test_remaining_errors_come_from_past_years_at_the_same_point_of_the_year() -
     errors = remaining_errors(y, sundays, half)
     assert errors is not None
     assert errors.years == 3  # 2019, 2020, 2021: 2018's origins have no year of history
+    assert list(errors.by_year()) == [2019, 2020, 2021]  # what the report names
     assert np.allclose(
         errors.year_means,
         np.log(2.0),

@@ -30,6 +30,7 @@ __all__ = [
     "remaining_errors",
     "rescale_remaining",
     "season_origins",
+    "widening",
 ]
 
 SEASON_WEEKS = 2  # past origins within 2 weeks of the same point in the year
@@ -50,17 +51,28 @@ class RemainingErrors:
     past year (the mean of its origins')."""
 
     year_means: np.ndarray
+    past_years: tuple[int, ...] = ()  # the year of each mean, when known
 
     @property
     def years(self) -> int:
         return len(self.year_means)
 
+    def by_year(self) -> dict[int, float]:
+        """Each past year's error (the log-ratio of what was left of it to the forecast)."""
+        return {y: float(e) for y, e in zip(self.past_years, self.year_means, strict=True)}
+
     def quantiles(self, p: np.ndarray) -> np.ndarray:
         """Error-scale offsets from the median at probabilities p."""
         sd = float(np.sqrt(np.mean(self.year_means**2)))
-        widen = T90.get(self.years, Z90) / Z90
+        widen = widening(self.years)
         z = np.array([_NORMAL.inv_cdf(float(v)) for v in np.clip(p, 1e-4, 1 - 1e-4)])
         return sd * widen * z
+
+
+def widening(years: int) -> float:
+    """How much wider than the past years' spread the range is drawn when only `years` are known
+    (Student's t over the normal at the 90% quantile)."""
+    return T90.get(years, Z90) / Z90
 
 
 def _in_year_share(week_ending: np.ndarray, year_end: np.ndarray) -> np.ndarray:
@@ -116,7 +128,8 @@ def remaining_errors(
     if len(set(of_year)) < MIN_YEARS:
         return None
     e, which = np.asarray(found), np.asarray(of_year)
-    return RemainingErrors(np.array([e[which == year].mean() for year in sorted(set(of_year))]))
+    known = tuple(sorted(set(of_year)))
+    return RemainingErrors(np.array([e[which == year].mean() for year in known]), known)
 
 
 def rescale_remaining(

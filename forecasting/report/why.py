@@ -2,19 +2,22 @@
 
 A projection that may well be right but looks wrong (the year so far up, the projection down) is
 discarded by readers unless the page says why. Every sentence here is built from the stored
-forecast (its runs frame's `level_trailing` and `level_implied`, its members' year ends) and the
-figures as known on the page's date, never written by hand for a date, so a reader can check it
-against the charts on the same page.
+forecast (its runs frame's `level_trailing`, `level_implied` and `remaining_year_errors`, its
+members' year ends) and the figures as known on the page's date, never written by hand for a
+date, so a reader can check it against the charts on the same page.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from forecasting.frames import ForecastFrames
+from forecasting.models.remaining import widening
 from forecasting.report.data import ForecastView
 from forecasting.report.formats import fmt_int, long_date, pct, short_date
 
@@ -107,6 +110,9 @@ class WhyThisForecast:
     members: tuple[MemberView, ...]
     benchmarks: tuple[MemberView, ...]
     rest: RestOfYear | None
+    # each earlier year's error at this point of the year: (year, what was left of it over the
+    # forecast made then), the misses the 80% range is spread like (models/remaining.py)
+    past_misses: tuple[tuple[int, float], ...] = ()
 
     @property
     def ytd_up(self) -> bool | None:
@@ -203,6 +209,28 @@ class WhyThisForecast:
             f"{early}{recent}."
         )
 
+    def range_sentence(self) -> str | None:
+        """Why the 80% range is as wide as it is: the misses of earlier years it allows for."""
+        if not self.past_misses:
+            return None
+        ratios = [f"{_times(r)} in {y}" for y, r in self.past_misses]
+        ratios[0] = ratios[0].replace(" in ", " the forecast in ", 1)
+        listed = ", ".join(ratios[:-1]) + f" and {ratios[-1]}" if len(ratios) > 1 else ratios[0]
+        years = len(self.past_misses)
+        wider = widening(years) - 1
+        text = (
+            f"Why the 80% range ({fmt_int(self.p10)} to {fmt_int(self.p90)}) is this wide: "
+            "forecasts made at this point of earlier years, rerun on the figures up to that day, "
+            f"missed: what was left of the year came to {listed}. The range spreads the median "
+            "by misses of that size, up or down"
+        )
+        if wider >= 0.005:
+            text += (
+                f", drawn {pct(wider)} wider than their spread because only {years} earlier "
+                "years are known"
+            )
+        return text + "."
+
     @property
     def sentences(self) -> list[str]:
         """The section's paragraphs, in reading order (those without figures left out)."""
@@ -211,6 +239,7 @@ class WhyThisForecast:
             self.level_sentence(),
             self.implies_sentence(),
             self.rest_sentence(),
+            self.range_sentence(),
         ]
         return [p for p in parts if p]
 
@@ -234,6 +263,24 @@ def _year_end_views(members: ForecastFrames | None, words: dict[str, str]) -> li
         for name, text in words.items()
         if name in rows.index
     ]
+
+
+def _times(ratio: float) -> str:
+    """A ratio as a reader says it: "3.5 times", "0.53 times"."""
+    return f"{ratio:.1f} times" if ratio >= 1 else f"{ratio:.2f} times"
+
+
+def _past_misses(fc: ForecastView) -> tuple[tuple[int, float], ...]:
+    """The stored past years' errors as (year, ratio), oldest first (none for a forecast
+    stored before they were kept, or made with fewer than two earlier years)."""
+    runs = fc.frames.runs
+    if "remaining_year_errors" not in runs or runs.empty:
+        return ()
+    raw = runs["remaining_year_errors"].iloc[0]
+    if raw is None or (isinstance(raw, float) and np.isnan(raw)):
+        return ()
+    errors = json.loads(raw) if isinstance(raw, str) else dict(raw)
+    return tuple((int(y), float(np.exp(e))) for y, e in sorted(errors.items()))
 
 
 def _run_value(fc: ForecastView, column: str) -> float | None:
@@ -277,4 +324,5 @@ def why_this_forecast(
         members=tuple(_year_end_views(members, MEMBER_WORDS)),
         benchmarks=tuple(_year_end_views(members, BENCHMARK_WORDS)),
         rest=rest,
+        past_misses=_past_misses(fc),
     )

@@ -164,7 +164,8 @@ def frames_from(
     year_end_cols = ", ".join(f"f.{stored} AS {name}" for name, stored in _YEAR_END.items())
     queries = {
         "runs": "SELECT f.as_of, f.model, f.production, f.data_through, f.horizon_weeks, "
-        "f.level_implied, f.level_trailing, f.calibration, f.publications, f.as_of_rule",
+        "f.level_implied, f.level_trailing, f.calibration, f.remaining_year_errors, "
+        "f.publications, f.as_of_rule",
         "year_end": f"SELECT f.as_of, f.model, f.year, f.observed_ytd, {year_end_cols}",
         "weekly": _columns("forecast_weeks", WEEKLY_COLUMNS),
         "cumulative": _columns("forecast_cumulative", CUMULATIVE_COLUMNS),

@@ -173,6 +173,11 @@ CREATE TABLE IF NOT EXISTS announcements (
 );
 """
 
+# 8: the past years' errors each forecast's year-end range was spread like (forecasting.frames).
+REMAINING_YEAR_ERRORS = """
+ALTER TABLE forecasts ADD COLUMN IF NOT EXISTS remaining_year_errors JSON;
+"""
+
 BACKTEST_RUNS = """
 CREATE TABLE IF NOT EXISTS backtest_runs (
     run_id         INTEGER PRIMARY KEY,
@@ -283,5 +288,6 @@ MIGRATIONS: list[Migration] = [
     Migration(5, "backtest run ids", _backtest_runs),
     Migration(6, "backtest rows in the long shape", _backtests_as_frames),
     Migration(7, "the quarterly detailed dataset", _sql(QUARTERLY)),
+    Migration(8, "the past misses behind each year-end range", _sql(REMAINING_YEAR_ERRORS)),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -11,7 +11,6 @@ a page of an earlier date scores its forecasts as that date saw them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -20,6 +19,8 @@ import pandas as pd
 
 from forecasting.calendar import same_day_a_year_before
 from forecasting.metrics import brier, mae, relative_mae
+from forecasting.report.formats import as_mapping
+from forecasting.report.series import cumulative_by_year
 
 __all__ = [
     "RECORD_WEEKS",
@@ -208,11 +209,12 @@ def chance_record(
     f = earlier_year_end[earlier_year_end["production"].astype(bool)]
     f = f[f["year"].isin(list(totals)) & f["year"].sub(1).isin(list(totals))]
     printed = zip(f["prob_exceeds"], f["year"], strict=True)
-    chance = np.array([_chance_of(raw, int(year) - 1) for raw, year in printed])
-    f = f.assign(chance=chance).dropna(subset=["chance"])
+    chance = [as_mapping(raw).get(str(int(year) - 1), np.nan) for raw, year in printed]
+    f = f.assign(chance=np.asarray(chance, float)).dropna(subset=["chance"])
     if f.empty:
         return None
-    running = _running_year_totals(daily)
+    so_far = cumulative_by_year(daily)
+    running = dict(zip(so_far["date"], so_far["cumulative"], strict=True))
     before = np.array([running.get(same_day_a_year_before(d), np.nan) for d in f["as_of"]])
     ahead = (f["observed_ytd"].to_numpy(float) > before).astype(float)
     above = (f["year"].map(totals) > f["year"].sub(1).map(totals)).to_numpy(float)
@@ -233,19 +235,3 @@ def chance_record(
         hedged_rule_brier=brier(0.2 + 0.6 * ahead, above),
         bands=bands,
     )
-
-
-def _chance_of(raw: object, year: int) -> float:
-    """The chance a stored forecast printed of passing `year`'s total (NaN if it printed none)."""
-    if raw is None or (isinstance(raw, float) and np.isnan(raw)):
-        return float("nan")
-    chances = json.loads(raw) if isinstance(raw, str) else dict(raw)  # type: ignore[call-overload]
-    value = chances.get(str(year))
-    return float("nan") if value is None else float(value)
-
-
-def _running_year_totals(daily: pd.DataFrame) -> dict[date, float]:
-    """Each day's total from 1 January of its year to that day."""
-    days = pd.to_datetime(daily["date"])
-    running = daily["migrants_arrived"].groupby(days.dt.year.to_numpy()).cumsum()
-    return dict(zip(days.dt.date, running.to_numpy(float), strict=True))

@@ -7,6 +7,7 @@ captions cannot drift apart.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime
 from typing import Any, cast
@@ -29,6 +30,7 @@ __all__ = [
     "model_label",
     "neutralise_cell",
     "as_date",
+    "as_mapping",
     "safe_url",
     "csv_data_uri",
     "script_safe",
@@ -44,6 +46,13 @@ def as_date(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     return cast("date | None", pd.Timestamp(value).date())
+
+
+def as_mapping(value: Any) -> dict[str, Any]:
+    """A stored JSON object (DuckDB hands JSON back as text) as a dict ({} for missing)."""
+    if value is None or (not isinstance(value, (str, dict)) and pd.isna(value)):
+        return {}
+    return dict(json.loads(value)) if isinstance(value, str) else value
 
 
 long_date = calendar.long_date  # 26 February 2026: one format for the report and the commands

@@ -236,7 +236,7 @@ def _chance_words(record: accuracy.ChanceRecord | None) -> dict[str, Any] | None
             f"{record.years[0]} to {record.years[-1]}"
             if len(record.years) > 1
             else str(record.years[0])
-        ),  # fmt: skip
+        ),
         "brier": f"{record.brier:.3f}",
         "rule_brier": f"{record.rule_brier:.3f}",
         "hedged_rule_brier": f"{record.hedged_rule_brier:.3f}",
@@ -249,5 +249,5 @@ def _chance_words(record: accuracy.ChanceRecord | None) -> dict[str, Any] | None
                 "ended_above": b.ended_above,
             }
             for b in record.bands
-        ],  # fmt: skip
+        ],
     }

@@ -9,7 +9,6 @@ date, so a reader can check it against the charts on the same page.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,7 +18,7 @@ import pandas as pd
 from forecasting.frames import ForecastFrames
 from forecasting.models.remaining import widening
 from forecasting.report.data import ForecastView
-from forecasting.report.formats import fmt_int, long_date, pct, short_date
+from forecasting.report.formats import as_mapping, fmt_int, long_date, pct, short_date
 
 __all__ = ["MemberView", "RestOfYear", "WhyThisForecast", "why_this_forecast", "rest_of_year"]
 
@@ -276,10 +275,7 @@ def _past_misses(fc: ForecastView) -> tuple[tuple[int, float], ...]:
     runs = fc.frames.runs
     if "remaining_year_errors" not in runs or runs.empty:
         return ()
-    raw = runs["remaining_year_errors"].iloc[0]
-    if raw is None or (isinstance(raw, float) and np.isnan(raw)):
-        return ()
-    errors = json.loads(raw) if isinstance(raw, str) else dict(raw)
+    errors = as_mapping(runs["remaining_year_errors"].iloc[0])
     return tuple((int(y), float(np.exp(e))) for y, e in sorted(errors.items()))
 
 

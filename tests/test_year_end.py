@@ -42,7 +42,8 @@ def test_printed_chances_are_the_paths_own_bounded_and_in_order() -> None:
 def test_rescaled_remaining_keeps_ranks_median_and_takes_the_calibrated_spread() -> None:
     rng = np.random.default_rng(1)
     steps = rng.gamma(5.0, 100.0, size=(2000, 6))
-    wide = RemainingErrors(np.array([0.5, -0.6, 0.7, -0.5]))
+    misses = np.array([0.5, -0.6, 0.7, -0.5])
+    wide = RemainingErrors(misses**2, misses)
     out = rescale_remaining(steps, wide, np.random.default_rng(0))
     before, after = steps.sum(axis=1), out.sum(axis=1)
     assert (np.argsort(before) == np.argsort(after)).mean() > 0.99  # rank order kept
@@ -179,13 +180,29 @@ def test_remaining_errors_come_from_past_years_at_the_same_point_of_the_year() -
     assert errors is not None
     assert errors.years == 3  # 2019, 2020, 2021: 2018's origins have no year of history
     assert list(errors.by_year()) == [2019, 2020, 2021]  # what the report names
-    assert np.allclose(
-        errors.year_means,
-        np.log(2.0),
-        atol=0.01,  # log(1000 / 500), whatever weeks are left
-    )
+    for each in (errors.at_point, np.sqrt(errors.mean_squares)):
+        assert np.allclose(each, np.log(2.0), atol=0.01)  # log(1000 / 500), whatever is left
     # in September 2020 only 2019 is a past year with a year of history: too few to calibrate
     assert remaining_errors(y[:140], sundays[:140], half[:140]) is None
+
+
+def test_misses_of_opposite_sign_in_neighbouring_weeks_widen_the_range() -> None:
+    """A year whose forecasts missed high one week and low the next missed by that much, not by
+    their mean: the width reads every origin's error, each year weighing the same."""
+    from forecasting.models.remaining import Z90, remaining_errors, widening
+
+    sundays = np.arange(np.datetime64("2018-01-07"), np.datetime64("2022-08-14"), 7)
+    y = np.full(len(sundays), 1000.0)
+    horizon = 60
+    alternate = np.where(np.arange(len(sundays)) % 2 == 0, 500.0, 2000.0)  # half, then double
+    errors = remaining_errors(y, sundays, np.repeat(alternate[:, None], horizon, axis=1))
+    assert errors is not None and errors.years == 3
+    # each year's errors are +-log 2 (nearly: OFFSET), so their mean nearly cancels ...
+    assert np.allclose(np.abs(errors.at_point), np.log(2.0), atol=0.02)
+    assert np.allclose(np.sqrt(errors.mean_squares), np.log(2.0), atol=0.02)
+    # ... and the 90% quantile is that miss, widened for three years, not the cancelled mean
+    q90 = float(errors.quantiles(np.array([0.9]))[0])
+    assert q90 == pytest.approx(np.log(2.0) * widening(3) * Z90, rel=0.03)
 
 
 def test_a_forecast_re_runs_only_the_past_origins_the_year_end_reads() -> None:
@@ -202,7 +219,8 @@ def test_a_forecast_re_runs_only_the_past_origins_the_year_end_reads() -> None:
     only[chosen] = every[chosen]
     full, skipped = remaining_errors(y, sundays, every), remaining_errors(y, sundays, only)
     assert full is not None and skipped is not None
-    assert np.array_equal(full.year_means, skipped.year_means)
+    assert np.array_equal(full.mean_squares, skipped.mean_squares)
+    assert np.array_equal(full.at_point, skipped.at_point)
     # each chosen origin sits within SEASON_WEEKS of 19 March in an earlier year
     days = [int((s - s.astype("datetime64[Y]")).astype(int)) for s in sundays[chosen]]
     last = int((sundays[-1] - sundays[-1].astype("datetime64[Y]")).astype(int))

@@ -6,12 +6,14 @@ on which weeks are left, not only on how many. So the spread of what is left of 
 from the model's own errors on exactly that: at every past origin within SEASON_WEEKS of the
 same point of the year (so the same weeks are left), the log-ratio of the true remaining total
 to the point forecast's, measured with the data as known at that origin (the members are re-run
-at those origins, `season_origins`, as at the recent ones for the weekly errors). The origins
-of one year are one error (their mean): a normal through those errors' root mean square,
-widened by Student's t for the few years known. The paths' remaining totals are mapped onto
-it, rank for rank, around their own median (which stays the projection), and each path's weeks
-are scaled by the same factor: the weekly paths, the running total, the year end and every
-milestone chance stay one set.
+at those origins, `season_origins`, as at the recent ones for the weekly errors). Every such
+origin counts and each past year weighs the same: a normal through the root mean square of each
+year's errors, averaged over the years, widened by Student's t for the few years known. (Each
+year's mean, used before, let misses of opposite sign a week or two apart cancel: on 8 August
+2021 the range was +-7% of what was left of the year, which came in 71% above the median.)
+The paths' remaining totals are mapped onto it, rank for rank, around their own median (which
+stays the projection), and each path's weeks are scaled by the same factor: the weekly paths,
+the running total, the year end and every milestone chance stay one set.
 
 Every constant was chosen on the validation origins (2019-2021); benchmarks/model_scores.md
 lists the variants tried and how they scored.
@@ -47,23 +49,26 @@ _NORMAL = NormalDist()
 
 @dataclass(frozen=True)
 class RemainingErrors:
-    """Log-ratio errors of past remaining-year totals at the same point of the year: one per
-    past year (the mean of its origins')."""
+    """Log-ratio errors of past remaining-year totals at the same point of the year, per past
+    year: the mean square over its origins within SEASON_WEEKS (what the width reads) and the
+    error of the one nearest that point (what the report names)."""
 
-    year_means: np.ndarray
-    past_years: tuple[int, ...] = ()  # the year of each mean, when known
+    mean_squares: np.ndarray
+    at_point: np.ndarray
+    past_years: tuple[int, ...] = ()  # the year of each, when known
 
     @property
     def years(self) -> int:
-        return len(self.year_means)
+        return len(self.mean_squares)
 
     def by_year(self) -> dict[int, float]:
-        """Each past year's error (the log-ratio of what was left of it to the forecast)."""
-        return {y: float(e) for y, e in zip(self.past_years, self.year_means, strict=True)}
+        """Each past year's error at the same point of the year (the log-ratio of what was left
+        of it to the forecast made then)."""
+        return {y: float(e) for y, e in zip(self.past_years, self.at_point, strict=True)}
 
     def quantiles(self, p: np.ndarray) -> np.ndarray:
         """Error-scale offsets from the median at probabilities p."""
-        sd = float(np.sqrt(np.mean(self.year_means**2)))
+        sd = float(np.sqrt(np.mean(self.mean_squares)))
         widen = widening(self.years)
         z = np.array([_NORMAL.inv_cdf(float(v)) for v in np.clip(p, 1e-4, 1 - 1e-4)])
         return sd * widen * z
@@ -114,6 +119,7 @@ def remaining_errors(
     ends, years, dec31, left = _calendar(week_ending)
     found: list[float] = []
     of_year: list[int] = []
+    apart: list[int] = []  # days from the same point of the year
     for o in season_origins(week_ending):
         k = int(np.ceil(left[o] / 7))
         if years[o] >= years[-1] or o + k >= n or k > horizon or k < 1:
@@ -125,11 +131,14 @@ def remaining_errors(
         point = float((points[o, :k] * share).sum())
         found.append(np.log(actual + OFFSET) - np.log(point + OFFSET))
         of_year.append(int(years[o]))
+        apart.append(abs(int(left[o]) - int(left[-1])))
     if len(set(of_year)) < MIN_YEARS:
         return None
-    e, which = np.asarray(found), np.asarray(of_year)
+    e, which, days = np.asarray(found), np.asarray(of_year), np.asarray(apart)
     known = tuple(sorted(set(of_year)))
-    return RemainingErrors(np.array([e[which == year].mean() for year in known]), known)
+    squares = np.array([np.mean(e[which == year] ** 2) for year in known])
+    nearest = np.array([e[which == year][np.argmin(days[which == year])] for year in known])
+    return RemainingErrors(squares, nearest, known)
 
 
 def rescale_remaining(

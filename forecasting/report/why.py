@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.frames import ForecastFrames
-from forecasting.models.remaining import widening
+from forecasting.models.remaining import SEASON_WEEKS, widening
 from forecasting.report.data import ForecastView
 from forecasting.report.formats import as_mapping, fmt_int, long_date, pct, short_date
 
@@ -221,7 +221,8 @@ class WhyThisForecast:
             f"Why the 80% range ({fmt_int(self.p10)} to {fmt_int(self.p90)}) is this wide: "
             "forecasts made at this point of earlier years, rerun on the figures up to that day, "
             f"missed: what was left of the year came to {listed}. The range spreads the median "
-            "by misses of that size, up or down"
+            f"by misses of that size, up or down (those made up to {SEASON_WEEKS} weeks either "
+            "side count too, each year weighing the same)"
         )
         if wider >= 0.005:
             text += (

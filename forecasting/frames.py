@@ -12,8 +12,9 @@ Columns (dates are `datetime.date`, counts are floats rounded to 0.1 unless said
   next-13-weeks total over the same weeks a year earlier and `level_trailing` the same ratio for
   the last 13 observed weeks (the level check); `calibration` says where the intervals came from;
   `remaining_year_errors` (JSON text, or None) holds, for each earlier year, the log-ratio of what
-  was left of it to the forecast made nearest the same point of that year (the past misses the
-  year end's range is spread like, with those of the weeks either side: models/remaining.py).
+  was left of it to the median of the paths of the forecast made nearest the same point of that
+  year (the past misses the year end's range is spread like, each in units of that forecast's
+  own spread, with those of the weeks either side: models/remaining.py).
 - `weekly`: one row per (as_of, model, week_ending). `horizon` 1 is the first week reported (the
   one holding the day after as_of); `days_observed` (0-7) and `observed` say how much of that
   week was already known; quantiles are of the week's whole total, observed days included.

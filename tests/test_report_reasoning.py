@@ -161,7 +161,9 @@ def test_why_says_why_the_range_is_this_wide(snapshot: Path, pages: dict[date, s
         errors = json.loads(frames.runs["remaining_year_errors"].iloc[0])
         assert [int(y) for y in errors] == years  # every earlier year with a year before it
         ratio = {int(y): float(np.exp(e)) for y, e in errors.items()}
-        assert ratio[2021] > 2 and ratio[2023] < 1  # a tripling year missed low, a fall high
+        # a tripling year missed low, a fall high (against each forecast's own centre, the
+        # median of its paths: 2.0 times in 2021, where the sum of the members' medians gave 3.8)
+        assert ratio[2021] > 1.5 and ratio[2023] < 1
         why = _section(pages[day], "why-this-forecast")
         ye = frames.year_end.iloc[0]
         assert f"Why the 80% range ({round(ye['p10']):,} to {round(ye['p90']):,})" in why
@@ -171,7 +173,8 @@ def test_why_says_why_the_range_is_this_wide(snapshot: Path, pages: dict[date, s
         assert f"{said[2023]} times in 2023" in why
         wider = t.ppf(0.9, df=len(years)) / norm.ppf(0.9) - 1
         few = f"{len(years)} earlier years are known"
-        assert f"drawn {round(100 * wider)}% wider than their spread because only {few}" in why
+        assert f"drawn {round(100 * wider)}% wider because only {few}" in why
+        assert "Each miss is weighed against how unsure that forecast was" in why
 
 
 def test_a_date_where_the_year_so_far_and_the_projection_agree_reads_differently(

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 from forecasting.chances import BOUND, bounded, printed_chances, says_little
-from forecasting.models.remaining import RemainingErrors, rescale_remaining
 from forecasting.year_end import UP_RULE, UP_RULE_HEDGED, plain_rules, year_end_scores
 
 
@@ -37,22 +36,6 @@ def test_printed_chances_are_the_paths_own_bounded_and_in_order() -> None:
     assert out[2:5] == [0.6, 0.3, 0.1]  # inside the bounds: the simulated years' own share
     assert out[0] == 1 - BOUND and out[-1] == BOUND and out[-2] == BOUND
     assert bounded(0.02) == BOUND and says_little(bounded(0.02)) and not says_little(0.3)
-
-
-def test_rescaled_remaining_keeps_ranks_median_and_takes_the_calibrated_spread() -> None:
-    rng = np.random.default_rng(1)
-    steps = rng.gamma(5.0, 100.0, size=(2000, 6))
-    misses = np.array([0.5, -0.6, 0.7, -0.5])
-    wide = RemainingErrors(misses**2, misses)
-    out = rescale_remaining(steps, wide, np.random.default_rng(0))
-    before, after = steps.sum(axis=1), out.sum(axis=1)
-    assert (np.argsort(before) == np.argsort(after)).mean() > 0.99  # rank order kept
-    assert np.median(after) == pytest.approx(np.median(before), rel=0.02)
-    spread = np.log(np.quantile(after, 0.9) / np.quantile(after, 0.1))
-    assert spread > np.log(np.quantile(before, 0.9) / np.quantile(before, 0.1))
-    # each path's weeks scaled by one factor: its shape across the weeks is unchanged
-    assert np.allclose(out / after[:, None], steps / before[:, None])
-    assert rescale_remaining(steps, None, np.random.default_rng(0)) is steps
 
 
 def test_scores_by_quarter_and_brier() -> None:
@@ -167,62 +150,3 @@ def test_the_report_words_a_chance_the_data_say_little_about() -> None:
 
     assert _chance(BOUND) == "very unlikely" and _chance(1 - BOUND) == "almost certain"
     assert "%" in _chance(0.4)
-
-
-def test_remaining_errors_come_from_past_years_at_the_same_point_of_the_year() -> None:
-    from forecasting.models.remaining import remaining_errors
-
-    sundays = np.arange(np.datetime64("2018-01-07"), np.datetime64("2022-06-12"), 7)
-    y = np.full(len(sundays), 1000.0)
-    horizon = 60
-    half = np.full((len(sundays), horizon), 500.0)  # every past forecast half the outcome
-    errors = remaining_errors(y, sundays, half)
-    assert errors is not None
-    assert errors.years == 3  # 2019, 2020, 2021: 2018's origins have no year of history
-    assert list(errors.by_year()) == [2019, 2020, 2021]  # what the report names
-    for each in (errors.at_point, np.sqrt(errors.mean_squares)):
-        assert np.allclose(each, np.log(2.0), atol=0.01)  # log(1000 / 500), whatever is left
-    # in September 2020 only 2019 is a past year with a year of history: too few to calibrate
-    assert remaining_errors(y[:140], sundays[:140], half[:140]) is None
-
-
-def test_misses_of_opposite_sign_in_neighbouring_weeks_widen_the_range() -> None:
-    """A year whose forecasts missed high one week and low the next missed by that much, not by
-    their mean: the width reads every origin's error, each year weighing the same."""
-    from forecasting.models.remaining import Z90, remaining_errors, widening
-
-    sundays = np.arange(np.datetime64("2018-01-07"), np.datetime64("2022-08-14"), 7)
-    y = np.full(len(sundays), 1000.0)
-    horizon = 60
-    alternate = np.where(np.arange(len(sundays)) % 2 == 0, 500.0, 2000.0)  # half, then double
-    errors = remaining_errors(y, sundays, np.repeat(alternate[:, None], horizon, axis=1))
-    assert errors is not None and errors.years == 3
-    # each year's errors are +-log 2 (nearly: OFFSET), so their mean nearly cancels ...
-    assert np.allclose(np.abs(errors.at_point), np.log(2.0), atol=0.02)
-    assert np.allclose(np.sqrt(errors.mean_squares), np.log(2.0), atol=0.02)
-    # ... and the 90% quantile is that miss, widened for three years, not the cancelled mean
-    q90 = float(errors.quantiles(np.array([0.9]))[0])
-    assert q90 == pytest.approx(np.log(2.0) * widening(3) * Z90, rel=0.03)
-
-
-def test_a_forecast_re_runs_only_the_past_origins_the_year_end_reads() -> None:
-    """`simulate` re-runs the members only at recent origins and at `season_origins`: the year
-    end's errors must come out the same when every other past origin is left unforecast."""
-    from forecasting.models.remaining import SEASON_WEEKS, remaining_errors, season_origins
-
-    sundays = np.arange(np.datetime64("2018-01-07"), np.datetime64("2023-03-19"), 7)
-    rng = np.random.default_rng(1)
-    y = rng.gamma(2.0, 300.0, len(sundays))
-    every = rng.gamma(2.0, 300.0, (len(sundays), 60))
-    chosen = season_origins(sundays)
-    only = np.full_like(every, np.nan)
-    only[chosen] = every[chosen]
-    full, skipped = remaining_errors(y, sundays, every), remaining_errors(y, sundays, only)
-    assert full is not None and skipped is not None
-    assert np.array_equal(full.mean_squares, skipped.mean_squares)
-    assert np.array_equal(full.at_point, skipped.at_point)
-    # each chosen origin sits within SEASON_WEEKS of 19 March in an earlier year
-    days = [int((s - s.astype("datetime64[Y]")).astype(int)) for s in sundays[chosen]]
-    last = int((sundays[-1] - sundays[-1].astype("datetime64[Y]")).astype(int))
-    assert all(abs(d - last) <= 7 * SEASON_WEEKS + 1 for d in days)
-    assert len(chosen) < len(sundays) // 5

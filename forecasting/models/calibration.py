@@ -26,7 +26,9 @@ Every constant here was chosen on the validation origins (Jul 2019 - Dec 2021), 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from math import erf, sqrt
 from statistics import NormalDist
 from typing import cast
 
@@ -38,9 +40,12 @@ from forecasting.models.scale import from_error_scale, to_error_scale
 __all__ = [
     "POOL_WEEKS",
     "RECAL_WEEKS",
+    "Bounds",
     "ErrorModel",
     "error_matrix",
     "error_model",
+    "issued_bounds",
+    "recalibration_pairs",
     "PartWeekModel",
     "part_week_model",
 ]
@@ -72,7 +77,15 @@ def error_matrix(y: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 
 _NORMAL = NormalDist()
-_normal_cdf = np.vectorize(_NORMAL.cdf, otypes=[float])
+
+
+def _cdf(x: float) -> float:
+    """NormalDist().cdf, as the standard library computes it, at a fraction of its cost."""
+    return 0.5 * (1.0 + erf(x / _SQRT2))
+
+
+_SQRT2 = sqrt(2.0)
+_normal_cdf = np.vectorize(_cdf, otypes=[float])
 _inv_cdf = np.vectorize(_NORMAL.inv_cdf, otypes=[float])
 
 
@@ -119,8 +132,10 @@ class ErrorModel:
         if thin.any():
             normal = FALLBACK_SD * _normal_ppf(p)
             base = np.where(thin[None, :], normal, base)
-        if not widened:
-            return base
+        return base if not widened else self.widen(base)
+
+    def widen(self, base: np.ndarray) -> np.ndarray:
+        """Quantiles before the recalibration of width (`quantiles(p, widened=False)`) after it."""
         return cast(np.ndarray, np.where(base < 0, self.low * base, self.high * base))
 
     def uniforms(self, n_paths: int, rng: np.random.Generator) -> np.ndarray:
@@ -138,20 +153,34 @@ class ErrorModel:
         return (ranks[pick] + rng.random((n_paths, self.horizon))) / len(rows)
 
 
+# The 10% and 90% bounds issued at (origin, horizon) pairs: `issued_bounds`, or a memo of it.
+Bounds = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
 def error_model(
-    errors: np.ndarray, levels: np.ndarray, horizon: int, origin: int | None = None
+    errors: np.ndarray,
+    levels: np.ndarray,
+    horizon: int,
+    origin: int | None = None,
+    bounds: Bounds | None = None,
 ) -> ErrorModel:
     """The ErrorModel at `origin` (default: the last row) from an error_matrix and the point
     forecasts' levels (on the error scale) at every origin.
 
     Only errors whose target week is on or before the origin are read, so a model's intervals
-    never use what happened after it.
+    never use what happened after it. `bounds` may stand in for `issued_bounds` on these errors
+    (a memo: models/past_paths.py builds error models at many past origins).
     """
     T = errors.shape[0] - 1 if origin is None else origin
     horizon = min(horizon, errors.shape[1])
     hs = np.arange(1, horizon + 1)
     pools = np.sort(_pools(errors, levels, np.full(horizon, T), hs), axis=1)
-    low, high = _recalibration(errors, levels, T, horizon)
+    if bounds is None:
+
+        def bounds(o: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return issued_bounds(errors, levels, o, h)
+
+    low, high = _recalibration(errors, T, horizon, bounds)
     first = max(0, T - horizon - TRAJECTORY_WEEKS + 1)
     rows = errors[first : max(first, T - horizon + 1), :horizon]
     rows = rows[np.isfinite(rows).all(axis=1)]
@@ -215,19 +244,34 @@ def _row_quantiles(a: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
     return out
 
 
+def issued_bounds(
+    errors: np.ndarray, levels: np.ndarray, origins: np.ndarray, horizons: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The 10% and 90% error bounds (centred) issued at each (origin, horizon) pair: what the
+    recalibration scores. Each depends only on the weeks up to its origin."""
+    lo, hi = _row_quantiles(_pools(errors, levels, origins, horizons), (TAIL, 1 - TAIL))
+    return lo, hi
+
+
+def recalibration_pairs(T: int, columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (origin, horizon) pairs whose outcomes rescale the width at origin T: the last
+    RECAL_WEEKS origins' horizons up to RECAL_HORIZON whose targets T knows."""
+    origins = np.arange(max(0, T - RECAL_WEEKS - RECAL_HORIZON), T)
+    o, h = (a.ravel() for a in np.meshgrid(origins, np.arange(1, RECAL_HORIZON + 1)))
+    keep = (o + h <= T) & (h <= columns)
+    return o[keep], h[keep]
+
+
 def _recalibration(
-    errors: np.ndarray, levels: np.ndarray, T: int, horizon: int
+    errors: np.ndarray, T: int, horizon: int, bounds: Bounds
 ) -> tuple[np.ndarray, np.ndarray]:
     """Width factors (below, above) per horizon that would have given 80% coverage at recent
     origins, each band of RECAL_BANDS from its own horizons' outcomes (horizons past the last
     band take its factors): the far weeks of a year that turned miss where the near ones do
     not, and one factor for all horizons let the near weeks' good record hide that."""
-    origins = np.arange(max(0, T - RECAL_WEEKS - RECAL_HORIZON), T)
-    o, h = (a.ravel() for a in np.meshgrid(origins, np.arange(1, RECAL_HORIZON + 1)))
-    keep = (o + h <= T) & (h <= errors.shape[1])
-    o, h = o[keep], h[keep]
+    o, h = recalibration_pairs(T, errors.shape[1])
     e = errors[o, h - 1]
-    lo, hi = _row_quantiles(_pools(errors, levels, o, h), (TAIL, 1 - TAIL))  # issued at o
+    lo, hi = bounds(o, h)  # issued at o
     ok = np.isfinite(e) & np.isfinite(lo) & np.isfinite(hi)
     e, lo, hi, h = e[ok], lo[ok], hi[ok], h[ok]
     low, high = np.ones(horizon), np.ones(horizon)

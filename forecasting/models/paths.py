@@ -21,6 +21,7 @@ from forecasting.models.calibration import (
     error_model,
     part_week_model,
 )
+from forecasting.models.past_paths import NotRemembered, past_remaining, remembered
 from forecasting.models.registry import (
     ENSEMBLE_MEMBERS,
     PRODUCTION_MODEL,
@@ -108,6 +109,18 @@ def _backcasts(
     return out
 
 
+def _year_end_judge(names: list[str]) -> str:
+    """The model whose past misses of the rest of the year set every model's year-end width:
+    the production model when it runs (each model's range is its own paths' spread times how
+    far the production model's misses ran beyond its paths' spread), else the first model's
+    own errors' owner. One model's past paths, not one per model: they cost most of a
+    backfill's time."""
+    if PRODUCTION_MODEL in names:
+        return PRODUCTION_MODEL
+    first = names[0]
+    return first if REGISTRY[first].fit is None else PRODUCTION_MODEL
+
+
 def simulate(
     hist: WeeklyHistory,
     horizon: int,
@@ -123,12 +136,23 @@ def simulate(
     if len(hist.y) == 0:
         raise ValueError("need at least one complete Monday-Sunday week of data to forecast")
     n = len(hist.y)
-    # The weekly errors read only recent origins; the remaining-year errors (remaining.py) past
-    # years' origins at the same point of the year, a few weeks further. No other is re-run.
-    origins = np.union1d(_recent_origins(n, horizon), season_origins(hist.week_ending))
+    # The weekly errors read only recent origins; the year end (remaining.py) what the paths
+    # said at past years' origins at the same point of the year (past_paths.py), remembered
+    # across forecasts. Only where one of those is not remembered is every origin re-run.
+    season = season_origins(hist.week_ending)
+    judge = _year_end_judge(names)
+    every = not remembered(hist.y, hist.week_ending, season, judge)
     long = horizon + SEASON_WEEKS + 1
-    backcasts = _backcasts(to_model_scale(hist.y), origins, long, names)
-    longer = {name: _full(from_model_scale(b), origins, n) for name, b in backcasts.items()}
+    while True:
+        origins = np.arange(n) if every else np.union1d(_recent_origins(n, horizon), season)
+        backcasts = _backcasts(to_model_scale(hist.y), origins, long, names)
+        longer = {name: _full(from_model_scale(b), origins, n) for name, b in backcasts.items()}
+        try:
+            said = past_remaining(hist.y, hist.week_ending, longer[judge], season, judge)
+            break
+        except NotRemembered:  # forgotten since `remembered` was asked: run every origin
+            every = True
+    year = remaining_errors(hist.y, hist.week_ending, said.centres, said.spreads)
     points = {name: p[:, :horizon] for name, p in longer.items()}
     errors: dict[str, ErrorModel] = {}
 
@@ -144,7 +168,6 @@ def simulate(
         own = name if fit is None else PRODUCTION_MODEL  # costly models borrow the ensemble's
         point = points[name][-1] if fit is None else from_model_scale(fit(hist, horizon))
         out[name] = _paths(hist, name, point, errors_of(own), n_paths, seed)
-        year = remaining_errors(hist.y, hist.week_ending, longer[own])
         out[name] = replace(out[name], remaining_year=year)
         if part_week is not None:
             u1 = out[name].weekly_u1

@@ -3,17 +3,18 @@
 Summing weekly errors (the paths' copula) gave a year-end range that held 68% of the time from
 October-December origins and 100% from April-June ones: how much a year can still move depends
 on which weeks are left, not only on how many. So the spread of what is left of the year comes
-from the model's own errors on exactly that: at every past origin within SEASON_WEEKS of the
+from the model's own misses on exactly that: at every past origin within SEASON_WEEKS of the
 same point of the year (so the same weeks are left), the log-ratio of the true remaining total
-to the point forecast's, measured with the data as known at that origin (the members are re-run
-at those origins, `season_origins`, as at the recent ones for the weekly errors). Every such
-origin counts and each past year weighs the same: a normal through the root mean square of each
-year's errors, averaged over the years, widened by Student's t for the few years known. (Each
-year's mean, used before, let misses of opposite sign a week or two apart cancel: on 8 August
-2021 the range was +-7% of what was left of the year, which came in 71% above the median.)
-The paths' remaining totals are mapped onto it, rank for rank, around their own median (which
-stays the projection), and each path's weeks are scaled by the same factor: the weekly paths,
-the running total, the year end and every milestone chance stay one set.
+to the centre of that origin's own paths, in units of their own spread (both computed with the
+data up to that origin: past_paths.py). A miss in February 2021, when that forecast's paths
+were 2.3 times as unsure as February 2026's (a spread of 0.93 against 0.40 on the log scale),
+counts for less than half of the same miss today.
+Every such origin counts and each past year weighs the same: a normal through the root mean
+square of each year's relative misses, averaged over the years, widened by Student's t for the
+few years known, times today's paths' own spread. The paths' remaining totals are mapped onto
+it, rank for rank, around their own median (which stays the projection), and each path's weeks
+are scaled by the same factor: the weekly paths, the running total, the year end and every
+milestone chance stay one set.
 
 Every constant was chosen on the validation origins (2019-2021); benchmarks/model_scores.md
 lists the variants tried and how they scored.
@@ -27,10 +28,14 @@ from statistics import NormalDist
 import numpy as np
 
 __all__ = [
+    "OFFSET",
     "SEASON_WEEKS",
+    "Z90",
     "RemainingErrors",
+    "in_year_share",
     "remaining_errors",
     "rescale_remaining",
+    "rest_of_year",
     "season_origins",
     "widening",
 ]
@@ -49,9 +54,10 @@ _NORMAL = NormalDist()
 
 @dataclass(frozen=True)
 class RemainingErrors:
-    """Log-ratio errors of past remaining-year totals at the same point of the year, per past
-    year: the mean square over its origins within SEASON_WEEKS (what the width reads) and the
-    error of the one nearest that point (what the report names)."""
+    """Misses of past remaining-year totals at the same point of the year, per past year: the
+    mean square of its origins' misses within SEASON_WEEKS in units of their paths' spread
+    (what the width reads) and the log-ratio miss of the one nearest that point (what the
+    report names)."""
 
     mean_squares: np.ndarray
     at_point: np.ndarray
@@ -67,7 +73,7 @@ class RemainingErrors:
         return {y: float(e) for y, e in zip(self.past_years, self.at_point, strict=True)}
 
     def quantiles(self, p: np.ndarray) -> np.ndarray:
-        """Error-scale offsets from the median at probabilities p."""
+        """Offsets from the median at probabilities p, in units of the paths' own spread."""
         sd = float(np.sqrt(np.mean(self.mean_squares)))
         widen = widening(self.years)
         z = np.array([_NORMAL.inv_cdf(float(v)) for v in np.clip(p, 1e-4, 1 - 1e-4)])
@@ -80,7 +86,7 @@ def widening(years: int) -> float:
     return T90.get(years, Z90) / Z90
 
 
-def _in_year_share(week_ending: np.ndarray, year_end: np.ndarray) -> np.ndarray:
+def in_year_share(week_ending: np.ndarray, year_end: np.ndarray) -> np.ndarray:
     """Share of each week's days (Monday-Sunday ending `week_ending`) on or before `year_end`."""
     days = (year_end - week_ending).astype("int64") + 7
     return np.asarray(np.clip(days, 0, 7) / 7.0, dtype=float)
@@ -96,64 +102,83 @@ def _calendar(week_ending: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return ends, years, dec31, (dec31 - ends).astype("int64")
 
 
+def rest_of_year(origin: np.datetime64) -> tuple[int, np.ndarray]:
+    """The weeks after an origin (a Sunday) up to the one holding 31 December, and the share of
+    each week's days inside the year."""
+    ends, _, dec31, left = _calendar(np.array([origin], dtype="datetime64[D]"))
+    k = int(np.ceil(left[0] / 7))
+    return k, in_year_share(ends[0] + 7 * np.arange(1, k + 1), dec31[0])
+
+
 def season_origins(week_ending: np.ndarray) -> np.ndarray:
-    """The origins at the same point of the year as the last one (within SEASON_WEEKS), with a
-    year of history before them: the only ones `remaining_errors` reads, so the only past
+    """The origins at the same point of earlier years as the last one (within SEASON_WEEKS),
+    with a year of history before them: the only ones `remaining_errors` reads, so the only past
     origins beyond the recent ones that a forecast must re-run."""
-    left = _calendar(week_ending)[3]
+    _, years, _, left = _calendar(week_ending)
     if len(left) == 0:
         return np.zeros(0, dtype=int)
     near = np.abs(left - int(left[-1])) <= 7 * SEASON_WEEKS
-    return np.flatnonzero(near & (np.arange(len(left)) >= MIN_HISTORY))
+    earlier = years < years[-1]  # this year's origins: its rest is not known yet
+    return np.flatnonzero(near & earlier & (np.arange(len(left)) >= MIN_HISTORY))
 
 
 def remaining_errors(
-    y: np.ndarray, week_ending: np.ndarray, points: np.ndarray
+    y: np.ndarray, week_ending: np.ndarray, centres: np.ndarray, spreads: np.ndarray
 ) -> RemainingErrors | None:
-    """The errors of past origins at the same point of the year as the last one.
+    """The misses of past origins at the same point of the year as the last one.
 
-    `points[o]` is the model's forecast from origin o (weeks o+1...; NaN rows: not run). Only
-    origins whose whole remaining year is known count, so nothing after the last week is read.
+    `centres[o]` and `spreads[o]` are what origin o's own paths said of the rest of its year
+    (past_paths.py; NaN: not run). Only origins whose whole remaining year is known count, so
+    nothing after the last week is read.
     """
-    n, horizon = points.shape
-    ends, years, dec31, left = _calendar(week_ending)
+    n = len(y)
+    ends, years, _, left = _calendar(week_ending)
     found: list[float] = []
+    relative: list[float] = []
     of_year: list[int] = []
     apart: list[int] = []  # days from the same point of the year
     for o in season_origins(week_ending):
-        k = int(np.ceil(left[o] / 7))
-        if years[o] >= years[-1] or o + k >= n or k > horizon or k < 1:
+        k, share = rest_of_year(ends[o])
+        if years[o] >= years[-1] or o + k >= n or k < 1:
             continue
-        if not np.isfinite(points[o, :k]).all():
+        if not (np.isfinite(centres[o]) and np.isfinite(spreads[o]) and spreads[o] > 1e-9):
             continue
-        share = _in_year_share(ends[o + 1 : o + k + 1], dec31[o])
         actual = float((y[o + 1 : o + k + 1] * share).sum())
-        point = float((points[o, :k] * share).sum())
-        found.append(np.log(actual + OFFSET) - np.log(point + OFFSET))
+        miss = float(np.log(actual + OFFSET) - np.log(centres[o] + OFFSET))
+        found.append(miss)
+        relative.append(miss / float(spreads[o]))
         of_year.append(int(years[o]))
         apart.append(abs(int(left[o]) - int(left[-1])))
     if len(set(of_year)) < MIN_YEARS:
         return None
-    e, which, days = np.asarray(found), np.asarray(of_year), np.asarray(apart)
+    e, z = np.asarray(found), np.asarray(relative)
+    which, days = np.asarray(of_year), np.asarray(apart)
     known = tuple(sorted(set(of_year)))
-    squares = np.array([np.mean(e[which == year] ** 2) for year in known])
+    squares = np.array([np.mean(z[which == year] ** 2) for year in known])
     nearest = np.array([e[which == year][np.argmin(days[which == year])] for year in known])
     return RemainingErrors(squares, nearest, known)
+
+
+def own_spread(logs: np.ndarray) -> float:
+    """The paths' own spread of the log remaining total: their 10%-90% range over a normal's."""
+    return float((np.quantile(logs, 0.9) - np.quantile(logs, 0.1)) / (2 * Z90))
 
 
 def rescale_remaining(
     steps: np.ndarray, errors: RemainingErrors | None, rng: np.random.Generator
 ) -> np.ndarray:
     """The paths' in-year weekly amounts (n_paths, weeks) with each path's total moved, rank
-    for rank, onto the calibrated distribution around the paths' median total."""
+    for rank, onto the calibrated distribution around the paths' median total (its width: the
+    past misses in units of their paths' spread, times these paths' own spread)."""
     if errors is None or steps.shape[1] == 0:
         return steps
     total = steps.sum(axis=1)
     m = len(total)
     rank = np.argsort(np.argsort(total, kind="stable"), kind="stable")
     u = (rank + rng.random(m)) / m
-    centre = float(np.median(np.log(np.maximum(total, 0.0) + OFFSET)))
-    offset = errors.quantiles(u)
+    logs = np.log(np.maximum(total, 0.0) + OFFSET)
+    centre = float(np.median(logs))
+    offset = errors.quantiles(u) * own_spread(logs)
     target = np.maximum(np.exp(centre + offset) - OFFSET, 0.0)
     shape = steps.mean(axis=0)
     shape = shape / shape.sum() if shape.sum() > 0 else np.full(len(shape), 1 / len(shape))

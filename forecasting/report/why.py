@@ -220,15 +220,14 @@ class WhyThisForecast:
         text = (
             f"Why the 80% range ({fmt_int(self.p10)} to {fmt_int(self.p90)}) is this wide: "
             "forecasts made at this point of earlier years, rerun on the figures up to that day, "
-            f"missed: what was left of the year came to {listed}. The range spreads the median "
-            f"by misses of that size, up or down (those made up to {SEASON_WEEKS} weeks either "
-            "side count too, each year weighing the same)"
+            f"missed: what was left of the year came to {listed}. Each miss is weighed against "
+            "how unsure that forecast was (a miss inside a wide range counts for less), and the "
+            "range is this forecast's own, widened or narrowed by how far those misses ran "
+            f"beyond theirs (forecasts made up to {SEASON_WEEKS} weeks either side count too, "
+            "each year weighing the same)"
         )
         if wider >= 0.005:
-            text += (
-                f", drawn {pct(wider)} wider than their spread because only {years} earlier "
-                "years are known"
-            )
+            text += f", drawn {pct(wider)} wider because only {years} earlier years are known"
         return text + "."
 
     @property

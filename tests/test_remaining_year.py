@@ -175,3 +175,16 @@ def test_a_forecast_is_the_same_whatever_is_remembered(latest_release: Path) -> 
         pd.testing.assert_frame_equal(getattr(cold, name), getattr(warm, name))
     ye = cold.year_end.set_index("model")
     assert ye.at["ensemble", "p10"] < ye.at["ensemble", "p50"] < ye.at["ensemble", "p90"]
+
+
+def test_past_paths_of_a_short_forecast_score_only_the_horizons_it_has() -> None:
+    """Forecasts with fewer weeks than the recalibration scores (a 4-week backfill in October)
+    remember their bounds apart from longer ones."""
+    from forecasting.models.past_paths import forget, past_remaining
+
+    y, sundays, points = _history()
+    chosen = season_origins(sundays[:-20])  # 30 October 2022: nine weeks left
+    forget()
+    short = past_remaining(y[:-20], sundays[:-20], points[:-20, :12], chosen, "m")
+    assert np.isfinite(short.spreads[chosen]).all()
+    forget()

@@ -135,12 +135,13 @@ def _bounds_memo(
 ) -> Bounds:
     """`issued_bounds` on these errors, remembered per origin for every horizon the
     recalibration scores: consecutive origins' recalibrations score nearly the same pairs."""
-    every = np.arange(1, RECAL_HORIZON + 1)
+    scored = min(RECAL_HORIZON, errors.shape[1])  # a short forecast scores fewer horizons
+    every = np.arange(1, scored + 1)
 
     def bounds(o: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         unique = np.unique(o)
-        keys = [(*key, "bounds") for key in _keys(y, week_ending, unique, model)]
-        table = np.empty((2, len(unique), RECAL_HORIZON))
+        keys = [(*key, "bounds", scored) for key in _keys(y, week_ending, unique, model)]
+        table = np.empty((2, len(unique), scored))
         todo = []
         for i, key in enumerate(keys):
             known = _bounds.get(key)
@@ -149,10 +150,10 @@ def _bounds_memo(
             else:
                 table[:, i] = known
         if todo:
-            new = np.repeat(unique[todo], RECAL_HORIZON)
+            new = np.repeat(unique[todo], scored)
             lo, hi = issued_bounds(errors, levels, new, np.tile(every, len(todo)))
-            table[0, todo] = lo.reshape(len(todo), RECAL_HORIZON)
-            table[1, todo] = hi.reshape(len(todo), RECAL_HORIZON)
+            table[0, todo] = lo.reshape(len(todo), scored)
+            table[1, todo] = hi.reshape(len(todo), scored)
             for i in todo:
                 _remember(_bounds, keys[i], table[:, i].copy())
         row = np.searchsorted(unique, o)

@@ -77,6 +77,7 @@ def error_matrix(y: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 
 _NORMAL = NormalDist()
+_SQRT2 = sqrt(2.0)
 
 
 def _cdf(x: float) -> float:
@@ -84,7 +85,6 @@ def _cdf(x: float) -> float:
     return 0.5 * (1.0 + erf(x / _SQRT2))
 
 
-_SQRT2 = sqrt(2.0)
 _normal_cdf = np.vectorize(_cdf, otypes=[float])
 _inv_cdf = np.vectorize(_NORMAL.inv_cdf, otypes=[float])
 

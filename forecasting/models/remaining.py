@@ -32,7 +32,7 @@ __all__ = [
     "SEASON_WEEKS",
     "Z90",
     "RemainingErrors",
-    "in_year_share",
+    "own_spread",
     "remaining_errors",
     "rescale_remaining",
     "rest_of_year",
@@ -86,7 +86,7 @@ def widening(years: int) -> float:
     return T90.get(years, Z90) / Z90
 
 
-def in_year_share(week_ending: np.ndarray, year_end: np.ndarray) -> np.ndarray:
+def _in_year_share(week_ending: np.ndarray, year_end: np.ndarray) -> np.ndarray:
     """Share of each week's days (Monday-Sunday ending `week_ending`) on or before `year_end`."""
     days = (year_end - week_ending).astype("int64") + 7
     return np.asarray(np.clip(days, 0, 7) / 7.0, dtype=float)
@@ -107,7 +107,7 @@ def rest_of_year(origin: np.datetime64) -> tuple[int, np.ndarray]:
     each week's days inside the year."""
     ends, _, dec31, left = _calendar(np.array([origin], dtype="datetime64[D]"))
     k = int(np.ceil(left[0] / 7))
-    return k, in_year_share(ends[0] + 7 * np.arange(1, k + 1), dec31[0])
+    return k, _in_year_share(ends[0] + 7 * np.arange(1, k + 1), dec31[0])
 
 
 def season_origins(week_ending: np.ndarray) -> np.ndarray:
@@ -139,7 +139,7 @@ def remaining_errors(
     apart: list[int] = []  # days from the same point of the year
     for o in season_origins(week_ending):
         k, share = rest_of_year(ends[o])
-        if years[o] >= years[-1] or o + k >= n or k < 1:
+        if o + k >= n or k < 1:  # its rest not all known yet
             continue
         if not (np.isfinite(centres[o]) and np.isfinite(spreads[o]) and spreads[o] > 1e-9):
             continue

@@ -305,8 +305,9 @@ def write_markdown(out: Path, results: dict, repeats: int) -> None:
         f"Fixed start-up of a backfill (4-week run less 4 x the per-date cost): ours "
         f"{fixed_ours:.2f} s, the plain loop {fixed_base:.2f} s. Ours fits every model "
         "(the ensemble, its three members and the seasonal naive, each calibrated on its own "
-        "errors at ~220 past origins), simulates 1,000 paths per model and stores every "
-        "forecast, through Prefect; the plain loop fits default Prophet only and stores nothing.",
+        "errors at every past origin, remembered from one date to the next), simulates 1,000 "
+        "paths per model and stores every forecast, through Prefect; the plain loop fits "
+        "default Prophet only and stores nothing.",
         "",
         "## Report page",
         "",
@@ -318,7 +319,13 @@ def write_markdown(out: Path, results: dict, repeats: int) -> None:
                 f"- Load time in headless Chromium until every chart is drawn: median "
                 f"{page['load_s_median']:.2f} s over 5 loads from disk."
             )
-    out.write_text("\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    from report_compare import BEGIN, END  # its own run: `--only report`
+
+    previous = out.read_text("utf-8") if out.exists() else ""
+    if BEGIN in previous and END in previous:  # keep the report's side-by-side section
+        text += "\n" + BEGIN + previous.split(BEGIN, 1)[1].split(END, 1)[0] + END + "\n"
+    out.write_text(text)
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -119,24 +119,23 @@ def _history() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def test_past_paths_remembered_are_the_values_computed_afresh() -> None:
     from forecasting.models.calibration import error_matrix, error_model
-    from forecasting.models.past_paths import (
-        NotRemembered,
-        forget,
-        past_remaining,
-        remembered,
-    )
+    from forecasting.models.memo import forget, origin_keys
+    from forecasting.models.past_paths import past_remaining
     from forecasting.models.scale import from_error_scale, to_error_scale
 
     y, sundays, points = _history()
     chosen = season_origins(sundays)
+    keys = origin_keys(y, sundays)
     forget()
-    assert not remembered(y, sundays, chosen, "m")
-    first = past_remaining(y, sundays, points, chosen, "m")
-    assert remembered(y, sundays, chosen, "m") and not remembered(y, sundays, chosen, "other")
-    again = past_remaining(y, sundays, None, chosen, "m")  # no forecasts needed now
+    first = past_remaining(y, sundays, points, chosen, "m", keys)
+    assert np.isfinite(first.centres[chosen]).all() and (first.spreads[chosen] > 0).all()
+    # the same weeks: remembered, so forecasts that differ are not read again ...
+    again = past_remaining(y, sundays, points * 2, chosen, "m", keys)
     assert np.array_equal(first.centres, again.centres, equal_nan=True)
     assert np.array_equal(first.spreads, again.spreads, equal_nan=True)
-    assert np.isfinite(first.centres[chosen]).all() and (first.spreads[chosen] > 0).all()
+    # ... but another model's are
+    other = past_remaining(y, sundays, points * 2, chosen, "other", keys)
+    assert (other.centres[chosen] > 1.5 * first.centres[chosen]).all()
     # the remembered bounds give what the error model computes without them
     o = int(chosen[-1])
     k, share = rest_of_year(sundays[o])
@@ -149,42 +148,45 @@ def test_past_paths_remembered_are_the_values_computed_afresh() -> None:
     assert first.centres[o] == np.median(
         from_error_scale(base + plain.quantiles(u, widened=False)) @ share
     )
-    # a revision of an earlier week is a new key: then the forecasts are needed again
+    # a revision of an earlier week is a new key: the forecasts given are read again
     revised = y.copy()
     revised[3] += 1
-    assert not remembered(revised, sundays, chosen, "m")
-    with pytest.raises(NotRemembered):
-        past_remaining(revised, sundays, None, chosen, "m")
+    moved = past_remaining(revised, sundays, points * 2, chosen, "m", origin_keys(revised, sundays))
+    assert (moved.centres[chosen] > 1.5 * first.centres[chosen]).all()
     forget()
-    assert not remembered(y, sundays, chosen, "m")
 
 
 def test_a_forecast_is_the_same_whatever_is_remembered(latest_release: Path) -> None:
-    """Forgotten (every origin re-run) or remembered (recent and season origins only), the
-    same forecast, row for row."""
+    """Forgotten (every origin run afresh), or remembered from the forecast a week earlier (as
+    in a backfill: only the newest origins run), the same forecast, row for row."""
     from forecasting.forecast import forecast_as_of
-    from forecasting.models.past_paths import forget
+    from forecasting.models.memo import forget
     from forecasting.sources.release import read_release
 
     daily = read_release(latest_release).daily
     as_of = date(2025, 10, 12)
     forget()
     cold = forecast_as_of(daily, as_of, models=["ensemble", "profile"])
+    forget()
+    forecast_as_of(daily, as_of - timedelta(days=7), models=["ensemble", "profile"])
     warm = forecast_as_of(daily, as_of, models=["ensemble", "profile"])
     for name in ("year_end", "weekly", "milestones", "runs"):
         pd.testing.assert_frame_equal(getattr(cold, name), getattr(warm, name))
     ye = cold.year_end.set_index("model")
     assert ye.at["ensemble", "p10"] < ye.at["ensemble", "p50"] < ye.at["ensemble", "p90"]
+    forget()
 
 
 def test_past_paths_of_a_short_forecast_score_only_the_horizons_it_has() -> None:
     """Forecasts with fewer weeks than the recalibration scores (a 4-week backfill in October)
     remember their bounds apart from longer ones."""
-    from forecasting.models.past_paths import forget, past_remaining
+    from forecasting.models.memo import forget, origin_keys
+    from forecasting.models.past_paths import past_remaining
 
     y, sundays, points = _history()
     chosen = season_origins(sundays[:-20])  # 30 October 2022: nine weeks left
+    keys = origin_keys(y[:-20], sundays[:-20])
     forget()
-    short = past_remaining(y[:-20], sundays[:-20], points[:-20, :12], chosen, "m")
+    short = past_remaining(y[:-20], sundays[:-20], points[:-20, :12], chosen, "m", keys)
     assert np.isfinite(short.spreads[chosen]).all()
     forget()

@@ -12,16 +12,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from forecasting.models.calibration import (
-    POOL_WEEKS,
-    RECAL_HORIZON,
-    RECAL_WEEKS,
-    TRAJECTORY_WEEKS,
     ErrorModel,
     error_matrix,
     error_model,
     part_week_model,
 )
-from forecasting.models.past_paths import NotRemembered, past_remaining, remembered
+from forecasting.models.memo import Key, Memo, origin_keys, remembered_bounds, remembered_rows
+from forecasting.models.past_paths import past_remaining
 from forecasting.models.registry import (
     ENSEMBLE_MEMBERS,
     PRODUCTION_MODEL,
@@ -76,36 +73,39 @@ class ModelPaths:
     remaining_year: RemainingErrors | None = None  # past remaining-year totals' errors
 
 
-def _recent_origins(n: int, horizon: int) -> np.ndarray:
-    """Origins whose forecasts the error model at the last origin reads (and a margin)."""
-    need = max(POOL_WEEKS + RECAL_WEEKS + 2 * RECAL_HORIZON, TRAJECTORY_WEEKS + horizon) + 2
-    return np.arange(max(0, n - need), n)
-
-
-def _full(points: np.ndarray, origins: np.ndarray, n: int) -> np.ndarray:
-    full = np.full((n, points.shape[1]), np.nan)
-    full[origins] = points
-    return full
+# The members' forecasts are remembered this many weeks long: as long as a forecast to the year
+# end asks for (53 weeks and the season window past it); a longer forecast keys its own.
+BACKCAST_WEEKS = 53 + SEASON_WEEKS + 1
+_backcast_memo: Memo[np.ndarray] = Memo()
 
 
 def _backcasts(
-    x: np.ndarray, origins: np.ndarray, horizon: int, names: list[str]
+    x: np.ndarray, keys: list[Key], horizon: int, names: list[str]
 ) -> dict[str, np.ndarray]:
     """Model-scale forecasts from every origin, of the cheap models asked for and, when the
     ensemble or a costly model (which borrows the ensemble's errors) is asked for, of the
-    ensemble and its members (each member run once)."""
+    ensemble and its members (each member run once). Each origin's forecast is remembered
+    (memo.py): a backfill's next date runs only its newest origins."""
     cheap = [name for name in names if REGISTRY[name].backcast is not None]
     wanted = set(cheap)
     if PRODUCTION_MODEL in names or len(cheap) < len(names):
         wanted |= {*ENSEMBLE_MEMBERS, PRODUCTION_MODEL}
+    weeks = max(horizon, BACKCAST_WEEKS)
     out: dict[str, np.ndarray] = {}
     for name in (*ENSEMBLE_MEMBERS, *REGISTRY):
         if name not in wanted or name in out:
             continue
         if name == PRODUCTION_MODEL:  # the median of the members already run
             out[name] = combine_members(out)
-        else:
-            out[name] = REGISTRY[name].backcast(x, origins, horizon)  # type: ignore[misc]
+            continue
+        backcast = REGISTRY[name].backcast
+        assert backcast is not None  # only cheap models are wanted here
+        rows = remembered_rows(
+            _backcast_memo,
+            [(name, *key, weeks) for key in keys],
+            lambda origins, run=backcast: run(x, origins, weeks),  # type: ignore[misc]
+        )
+        out[name] = rows[:, :horizon]
     return out
 
 
@@ -135,31 +135,25 @@ def simulate(
         raise ValueError("n_paths and horizon must be positive")
     if len(hist.y) == 0:
         raise ValueError("need at least one complete Monday-Sunday week of data to forecast")
-    n = len(hist.y)
-    # The weekly errors read only recent origins; the year end (remaining.py) what the paths
-    # said at past years' origins at the same point of the year (past_paths.py), remembered
-    # across forecasts. Only where one of those is not remembered is every origin re-run.
-    season = season_origins(hist.week_ending)
+    # The weekly errors read recent origins; the year end what the paths said at past years'
+    # origins at the same point of the year (past_paths.py). Both are remembered by origin.
+    keys = origin_keys(hist.y, hist.week_ending)
     judge = _year_end_judge(names)
-    every = not remembered(hist.y, hist.week_ending, season, judge)
     long = horizon + SEASON_WEEKS + 1
-    while True:
-        origins = np.arange(n) if every else np.union1d(_recent_origins(n, horizon), season)
-        backcasts = _backcasts(to_model_scale(hist.y), origins, long, names)
-        longer = {name: _full(from_model_scale(b), origins, n) for name, b in backcasts.items()}
-        try:
-            said = past_remaining(hist.y, hist.week_ending, longer[judge], season, judge)
-            break
-        except NotRemembered:  # forgotten since `remembered` was asked: run every origin
-            every = True
+    backcasts = _backcasts(to_model_scale(hist.y), keys, long, names)
+    longer = {name: from_model_scale(b) for name, b in backcasts.items()}
+    season = season_origins(hist.week_ending)
+    said = past_remaining(hist.y, hist.week_ending, longer[judge], season, judge, keys)
     year = remaining_errors(hist.y, hist.week_ending, said.centres, said.spreads)
     points = {name: p[:, :horizon] for name, p in longer.items()}
     errors: dict[str, ErrorModel] = {}
 
     def errors_of(name: str) -> ErrorModel:
         if name not in errors:
-            own = points[name]
-            errors[name] = error_model(error_matrix(hist.y, own), to_error_scale(own), horizon)
+            own, levels = points[name], to_error_scale(points[name])
+            matrix = error_matrix(hist.y, own)
+            bounds = remembered_bounds(keys, matrix, levels, name)
+            errors[name] = error_model(matrix, levels, horizon, bounds=bounds)
         return errors[name]
 
     out = {}

@@ -23,11 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import CROSSINGS, ROOT, Timing, run_measured  # noqa: E402
+from run import BEGIN, CROSSINGS, END, ROOT, Timing, run_measured  # noqa: E402
 
 SNAPSHOT = ROOT / "forecasting" / "bundled" / "27_February_2026_Small_boats_-_time_series.ods"
-
-BEGIN, END = "<!-- report-compare:begin -->", "<!-- report-compare:end -->"
 
 
 def _baseline_tree(ref: str, work: Path) -> tuple[Path, str]:
